@@ -1,0 +1,220 @@
+import { parseArgs } from "node:util";
+import { DEFAULT_MEMORY_STATS_LIMITS } from "./stats/memory.js";
+import { DEFAULT_SERVICE_OPTIONS } from "./workers/service.js";
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly presence: "memory" | "nats";
+  readonly natsUrl: string;
+  readonly stats: "memory" | "influx";
+  readonly influxUrl: string;
+  readonly influxDb: string;
+  readonly credentials: string | undefined;
+  readonly statsRetentionMs: number;
+  readonly statsMaxSamples: number;
+  readonly maxBuckets: number;
+  readonly logLevel: string;
+}
+
+/** A bad flag or environment value; main prints its message alone and exits. */
+export class ConfigError extends Error {}
+
+interface Setting {
+  readonly flag: string;
+  readonly env: string;
+  readonly fallback: string;
+  readonly help: string;
+}
+
+/** Flag, environment variable and default of every setting; precedence: flag, env, default. */
+const SETTINGS = {
+  listen: {
+    flag: "listen",
+    env: "MUSTER_LISTEN",
+    fallback: "127.0.0.1:8008",
+    help: "HOST:PORT to serve every protocol on",
+  },
+  presence: {
+    flag: "presence",
+    env: "MUSTER_PRESENCE",
+    fallback: "memory",
+    help: "presence store: memory|nats",
+  },
+  natsUrl: {
+    flag: "nats-url",
+    env: "NATS_URL",
+    fallback: "nats://127.0.0.1:4222",
+    help: "NATS server for --presence nats",
+  },
+  stats: {
+    flag: "stats",
+    env: "MUSTER_STATS",
+    fallback: "memory",
+    help: "stats store: memory|influx",
+  },
+  influxUrl: {
+    flag: "influx-url",
+    env: "INFLUX_URL",
+    fallback: "http://127.0.0.1:8086",
+    help: "InfluxDB for --stats influx",
+  },
+  influxDb: {
+    flag: "influx-db",
+    env: "INFLUX_DB",
+    fallback: "muster",
+    help: "InfluxDB database name",
+  },
+  credentials: {
+    flag: "credentials",
+    env: "MUSTER_CREDENTIALS",
+    fallback: "",
+    help: 'credentials file (none: every caller is company/user "default")',
+  },
+  statsRetention: {
+    flag: "stats-retention",
+    env: "MUSTER_STATS_RETENTION",
+    fallback: `${DEFAULT_MEMORY_STATS_LIMITS.retentionMs / 3_600_000}h`,
+    help: "memory stats store: keep samples this long (e.g. 90m, 12h, 7d)",
+  },
+  statsMaxSamples: {
+    flag: "stats-max-samples",
+    env: "MUSTER_STATS_MAX_SAMPLES",
+    fallback: String(DEFAULT_MEMORY_STATS_LIMITS.maxSamples),
+    help: "memory stats store: keep at most this many samples",
+  },
+  maxBuckets: {
+    flag: "max-buckets",
+    env: "MUSTER_MAX_BUCKETS",
+    fallback: String(DEFAULT_SERVICE_OPTIONS.maxBuckets),
+    help: "most buckets one get_stats / get_activity_report answer may have",
+  },
+  logLevel: {
+    flag: "log-level",
+    env: "MUSTER_LOG_LEVEL",
+    fallback: "info",
+    help: "fatal|error|warn|info|debug|trace",
+  },
+} as const satisfies Record<string, Setting>;
+
+type Name = keyof typeof SETTINGS;
+
+export function usage(): string {
+  const lines = Object.values(SETTINGS).map(
+    (s: Setting) =>
+      `  --${s.flag.padEnd(18)} ${s.env.padEnd(25)} ${s.help} (default: ${s.fallback || "none"})`,
+  );
+  return `usage: muster [flags]\n  flag                 environment\n${lines.join("\n")}\n  --help               print this text`;
+}
+
+/** Reads the configuration from argv and the environment; throws ConfigError naming the flag. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config | "help" {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(
+      Object.values(SETTINGS).map((s: Setting) => [s.flag, { type: "string" as const }]),
+    );
+    flags = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: "boolean" } },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (flags.help === true) return "help";
+
+  const value = (name: Name): { text: string; source: string } => {
+    const s: Setting = SETTINGS[name];
+    const fromFlag = flags[s.flag];
+    if (typeof fromFlag === "string") return { text: fromFlag, source: `--${s.flag}` };
+    const fromEnv = env[s.env];
+    if (fromEnv !== undefined && fromEnv !== "") return { text: fromEnv, source: s.env };
+    return { text: s.fallback, source: `--${s.flag}` };
+  };
+
+  const { host, port } = parseListen(value("listen"));
+  return {
+    host,
+    port,
+    presence: oneOf(value("presence"), ["memory", "nats"] as const),
+    natsUrl: parseUrl(value("natsUrl"), ["nats:", "tls:", "ws:", "wss:"]),
+    stats: oneOf(value("stats"), ["memory", "influx"] as const),
+    influxUrl: parseUrl(value("influxUrl"), ["http:", "https:"]),
+    influxDb: nonEmpty(value("influxDb")),
+    credentials: value("credentials").text || undefined,
+    statsRetentionMs: parseDuration(value("statsRetention")),
+    statsMaxSamples: positiveInteger(value("statsMaxSamples")),
+    maxBuckets: positiveInteger(value("maxBuckets")),
+    logLevel: oneOf(value("logLevel"), [
+      "fatal",
+      "error",
+      "warn",
+      "info",
+      "debug",
+      "trace",
+    ] as const),
+  };
+}
+
+type Value = { text: string; source: string };
+
+function parseListen({ text, source }: Value): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+  const port = Number(match?.[3]);
+  if (match === null || !Number.isInteger(port) || port > 65535) {
+    throw new ConfigError(
+      `${source}: expected HOST:PORT (e.g. 127.0.0.1:8008 or [::1]:8008), got "${text}"`,
+    );
+  }
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
+function oneOf<T extends string>({ text, source }: Value, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new ConfigError(`${source}: expected one of ${choices.join(", ")}, got "${text}"`);
+  }
+  return text as T;
+}
+
+function parseUrl({ text, source }: Value, protocols: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${source}: not a URL: "${text}"`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`${source}: expected a ${protocols.join(" or ")} URL, got "${text}"`);
+  }
+  return text;
+}
+
+function nonEmpty({ text, source }: Value): string {
+  if (text.trim() === "") throw new ConfigError(`${source}: must not be empty`);
+  return text;
+}
+
+function positiveInteger({ text, source }: Value): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    throw new ConfigError(`${source}: expected a positive integer, got "${text}"`);
+  }
+  return n;
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+function parseDuration({ text, source }: Value): number {
+  const match = /^(\d+)([smhd])$/.exec(text);
+  if (match === null)
+    throw new ConfigError(`${source}: expected a duration such as 90m, 12h or 7d, got "${text}"`);
+  const ms = Number(match[1]) * (UNIT_MS[match[2] as string] as number);
+  if (ms <= 0) throw new ConfigError(`${source}: must be longer than 0, got "${text}"`);
+  return ms;
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig, usage } from "./config.js";
+import { createLogger } from "./log.js";
+import { startMuster } from "./muster.js";
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`muster: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (config === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
+  const log = createLogger(config.logLevel);
+  let muster: Awaited<ReturnType<typeof startMuster>>;
+  try {
+    muster = await startMuster(config, log);
+  } catch (error) {
+    // Startup failures (port taken, store unreachable) are the operator's to fix: one clear line.
+    process.stderr.write(`muster: cannot start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    muster.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, "error while stopping");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+void main();

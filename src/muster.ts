@@ -1,0 +1,62 @@
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import { MemoryPresenceStore } from "./presence/memory.js";
+import type { PresenceStore } from "./presence/store.js";
+import { type RunningServer, startServer } from "./server.js";
+import { BYTES_PER_SAMPLE, MemoryStatsStore } from "./stats/memory.js";
+import type { StatsStore } from "./stats/store.js";
+import { systemClock } from "./workers/clock.js";
+import { WorkersService } from "./workers/service.js";
+
+export interface Muster {
+  readonly server: RunningServer;
+  close(): Promise<void>;
+}
+
+/** Builds the stores the configuration names, the service over them, and the server. */
+export async function startMuster(config: Config, log: Logger): Promise<Muster> {
+  if (config.credentials !== undefined) {
+    throw new Error("--credentials: authentication is not implemented yet; run without it");
+  }
+  const presence = createPresenceStore(config, log);
+  const stats = createStatsStore(config, log);
+  const service = new WorkersService({
+    presence,
+    stats,
+    clock: systemClock,
+    options: { maxBuckets: config.maxBuckets },
+  });
+  const server = await startServer({ host: config.host, port: config.port, service, log });
+  log.info(
+    { url: server.url },
+    `muster listening on ${server.url} (gRPC, gRPC-Web, Connect, ClearML JSON)`,
+  );
+  return {
+    server,
+    async close() {
+      await server.close();
+      await Promise.all([presence.close(), stats.close()]);
+    },
+  };
+}
+
+function createPresenceStore(config: Config, log: Logger): PresenceStore {
+  if (config.presence === "nats") {
+    throw new Error("--presence nats: the NATS presence store is not implemented yet; use memory");
+  }
+  log.info("presence: in memory (registrations are lost on restart)");
+  return new MemoryPresenceStore(systemClock);
+}
+
+function createStatsStore(config: Config, log: Logger): StatsStore {
+  if (config.stats === "influx") {
+    throw new Error("--stats influx: the InfluxDB stats store is not implemented yet; use memory");
+  }
+  const limits = { retentionMs: config.statsRetentionMs, maxSamples: config.statsMaxSamples };
+  const approxMb = Math.round((limits.maxSamples * BYTES_PER_SAMPLE) / 1_000_000);
+  log.info(
+    { retentionHours: limits.retentionMs / 3_600_000, maxSamples: limits.maxSamples },
+    `stats: in memory, keeping samples for ${limits.retentionMs / 3_600_000} h, at most ${limits.maxSamples} of them (about ${approxMb} MB)`,
+  );
+  return new MemoryStatsStore(systemClock, limits);
+}

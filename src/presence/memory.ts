@@ -1,0 +1,85 @@
+import type { Clock } from "../workers/clock.js";
+import { DeadlineHeap } from "./deadline-heap.js";
+import { deadlineMs, type PresenceRecord, type PresenceStore, type WorkerKey } from "./store.js";
+
+interface Entry {
+  readonly key: WorkerKey;
+  readonly record: PresenceRecord;
+}
+
+/**
+ * Presence in process memory. Each entry expires at its own deadline: before any read or write the
+ * store pops the deadlines that have passed from a heap, so expiry never scans the live workers.
+ */
+export class MemoryPresenceStore implements PresenceStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly byCompany = new Map<string, Set<string>>();
+  private readonly deadlines = new DeadlineHeap();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly clock: Clock) {
+    // Reads are exact without it; the timer frees the memory of workers nobody asks about.
+    this.sweeper = setInterval(() => this.dropExpired(), 1000);
+    this.sweeper.unref();
+  }
+
+  async update(
+    key: WorkerKey,
+    change: (current: PresenceRecord | undefined) => PresenceRecord,
+  ): Promise<PresenceRecord> {
+    this.dropExpired();
+    const id = idOf(key);
+    const record = change(this.entries.get(id)?.record);
+    this.entries.set(id, { key, record });
+    let ids = this.byCompany.get(key.company);
+    if (ids === undefined) {
+      ids = new Set();
+      this.byCompany.set(key.company, ids);
+    }
+    ids.add(id);
+    this.deadlines.set(id, deadlineMs(record));
+    return record;
+  }
+
+  async remove(key: WorkerKey): Promise<void> {
+    this.delete(idOf(key));
+  }
+
+  async list(company: string): Promise<PresenceRecord[]> {
+    this.dropExpired();
+    const live: PresenceRecord[] = [];
+    for (const id of this.byCompany.get(company) ?? []) {
+      const entry = this.entries.get(id);
+      if (entry !== undefined) live.push(entry.record);
+    }
+    return live;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+
+  /** Entries held, live or not yet swept; lets tests check that expiry frees memory. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private delete(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry === undefined) return;
+    this.entries.delete(id);
+    this.deadlines.delete(id);
+    const ids = this.byCompany.get(entry.key.company);
+    ids?.delete(id);
+    if (ids?.size === 0) this.byCompany.delete(entry.key.company);
+  }
+
+  private dropExpired(): void {
+    for (const id of this.deadlines.popExpired(this.clock.now())) this.delete(id);
+  }
+}
+
+/** One string per key; JSON keeps the parts apart whatever characters they hold. */
+function idOf(key: WorkerKey): string {
+  return JSON.stringify([key.company, key.user, key.worker]);
+}

@@ -1,0 +1,112 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import { createContextValues } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "pino";
+import { clearmlHandler } from "./compat/handler.js";
+import type { NodeRequest } from "./http-types.js";
+import { callContextKey, clientIpOf } from "./rpc/context.js";
+import { operationsOf } from "./rpc/operations.js";
+import { workersRoutes } from "./rpc/routes.js";
+import { replayingSocket, sniffProtocol } from "./sniff.js";
+import { type CallContext, DEFAULT_IDENTITY } from "./workers/identity.js";
+import type { WorkersService } from "./workers/service.js";
+
+export interface ServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly service: WorkersService;
+  readonly log: Logger;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  /** http://host:port */
+  readonly url: string;
+  /** Stops accepting, lets calls in flight finish (up to `graceMs`), then closes every connection. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * One listener for every protocol: each connection's first bytes say whether it is HTTP/2 without
+ * TLS (gRPC, Connect, gRPC-Web over h2c) or HTTP/1.1 (Connect, gRPC-Web, the ClearML JSON layer),
+ * and it is handed to the Node server for that protocol. Both run the same request handler.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { log } = options;
+  const operations = operationsOf(options.service);
+  const callContextOf = (req: NodeRequest): CallContext => ({
+    identity: DEFAULT_IDENTITY,
+    ...optionalIp(clientIpOf(req.headers, req.socket?.remoteAddress)),
+  });
+  const clearml = clearmlHandler({ operations, callContextOf, log });
+  const handler = connectNodeAdapter({
+    routes: workersRoutes(operations, log),
+    contextValues: (req) => createContextValues().set(callContextKey, callContextOf(req)),
+    fallback: (req, res) => {
+      clearml(req, res).catch((error: unknown) => {
+        log.error({ err: error }, "ClearML handler failed");
+        res.destroy();
+      });
+    },
+  });
+
+  const http1Server = http.createServer(handler);
+  const http2Server = http2.createServer(handler);
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  http2Server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+
+  const listener = net.createServer(async (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", (error) => log.debug({ err: error }, "connection error"));
+    const sniffed = await sniffProtocol(socket);
+    if (sniffed === undefined || socket.destroyed) return;
+    if (sniffed.protocol === "http2") {
+      http2Server.emit("connection", replayingSocket(socket, sniffed.head));
+    } else {
+      socket.unshift(sniffed.head);
+      http1Server.emit("connection", socket);
+      socket.resume();
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(options.port, options.host, () => {
+      listener.off("error", reject);
+      resolve();
+    });
+  });
+  const address = listener.address() as net.AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+
+  return {
+    host: address.address,
+    port: address.port,
+    url: `http://${host}:${address.port}`,
+    async close(graceMs = 2000) {
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      for (const session of sessions) session.close();
+      http1Server.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (sockets.size > 0 && Date.now() < deadline) {
+        http1Server.closeIdleConnections();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+function optionalIp(ip: string | undefined): { clientIp?: string } {
+  return ip === undefined ? {} : { clientIp: ip };
+}

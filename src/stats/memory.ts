@@ -1,0 +1,198 @@
+import { create } from "@bufbuild/protobuf";
+import { type WorkerStats, WorkerStatsSchema } from "../gen/muster/workers/v1/types_pb.js";
+import type { Clock } from "../workers/clock.js";
+import { categoryOf, compareVariants } from "../workers/machine-stats.js";
+import { BucketAccumulator } from "./aggregate.js";
+import { Series } from "./series.js";
+import type {
+  Activity,
+  ActivityQuery,
+  MetricCategory,
+  Report,
+  StatsQuery,
+  StatsStore,
+} from "./store.js";
+
+export interface MemoryStatsLimits {
+  /** Samples older than this (by report time) are dropped, milliseconds. */
+  readonly retentionMs: number;
+  /** At most this many samples (activity points included) are kept; the oldest go first. */
+  readonly maxSamples: number;
+}
+
+/** Keeps the process under 256 MB: about 40 bytes a sample held, with room for everything else. */
+export const DEFAULT_MEMORY_STATS_LIMITS: MemoryStatsLimits = {
+  retentionMs: 7 * 24 * 3600 * 1000,
+  maxSamples: 4_000_000,
+};
+
+/** A sample costs two doubles in its series and one reference in the eviction queue. */
+export const BYTES_PER_SAMPLE = 40;
+
+interface WorkerData {
+  /** metric key → variant → samples */
+  readonly metrics: Map<string, Map<string, Series>>;
+  /** One point per report: 1 when it ran a task, 0 when not. */
+  readonly activity: Series;
+}
+
+/**
+ * Statistics in process memory, bounded by a retention window and a sample count. Every added
+ * sample is queued by arrival; once over a bound, the oldest sample of the series at the head of
+ * the queue is dropped, so memory stays flat whatever the load.
+ */
+export class MemoryStatsStore implements StatsStore {
+  private readonly companies = new Map<string, Map<string, WorkerData>>();
+  private evictionQueue: Series[] = [];
+  private queueHead = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly limits: MemoryStatsLimits = DEFAULT_MEMORY_STATS_LIMITS,
+  ) {}
+
+  /** Samples held, activity points included. */
+  get sampleCount(): number {
+    return this.evictionQueue.length - this.queueHead;
+  }
+
+  async record(report: Report): Promise<void> {
+    const data = this.workerData(report.company, report.worker);
+    this.put(data.activity, report.timeMs, report.task === undefined ? 0 : 1);
+    for (const sample of report.samples) {
+      let variants = data.metrics.get(sample.metric);
+      if (variants === undefined) {
+        variants = new Map();
+        data.metrics.set(sample.metric, variants);
+      }
+      let series = variants.get(sample.variant);
+      if (series === undefined) {
+        series = new Series();
+        variants.set(sample.variant, series);
+      }
+      this.put(series, report.timeMs, sample.value);
+    }
+    this.enforceLimits();
+  }
+
+  async stats(query: StatsQuery): Promise<WorkerStats[]> {
+    const { fromMs, toMs, intervalMs } = query.range;
+    const result: WorkerStats[] = [];
+    for (const [worker, data] of this.selectWorkers(query.company, query.workers)) {
+      const metrics = [];
+      for (const { metric, aggregations } of query.metrics) {
+        const variants = data.metrics.get(metric);
+        if (variants === undefined) continue;
+        if (query.splitByVariant) {
+          for (const variant of [...variants.keys()].sort(compareVariants)) {
+            const buckets = new BucketAccumulator(intervalMs);
+            variants.get(variant)?.forEachInRange(fromMs, toMs, (t, v) => buckets.add(t, v));
+            if (!buckets.empty) metrics.push(buckets.toMetricStats(metric, variant, aggregations));
+          }
+        } else {
+          const buckets = new BucketAccumulator(intervalMs);
+          for (const series of variants.values()) {
+            series.forEachInRange(fromMs, toMs, (t, v) => buckets.add(t, v));
+          }
+          if (!buckets.empty) metrics.push(buckets.toMetricStats(metric, undefined, aggregations));
+        }
+      }
+      if (metrics.length > 0) result.push(create(WorkerStatsSchema, { worker, metrics }));
+    }
+    return result;
+  }
+
+  async activity(query: ActivityQuery): Promise<Activity> {
+    const { fromMs, toMs, intervalMs, firstBucketMs, lastBucketMs } = query.range;
+    const count = (lastBucketMs - firstBucketMs) / intervalMs + 1;
+    const total = new Array<number>(count).fill(0);
+    const active = new Array<number>(count).fill(0);
+    for (const data of this.companies.get(query.company)?.values() ?? []) {
+      // Points come in time order, so a worker's buckets do too: count each bucket once.
+      let lastTotal = -1;
+      let lastActive = -1;
+      data.activity.forEachInRange(fromMs, toMs, (time, running) => {
+        const index = Math.floor((time - firstBucketMs) / intervalMs);
+        if (index !== lastTotal) {
+          total[index] = (total[index] ?? 0) + 1;
+          lastTotal = index;
+        }
+        if (running === 1 && index !== lastActive) {
+          active[index] = (active[index] ?? 0) + 1;
+          lastActive = index;
+        }
+      });
+    }
+    const dates = Array.from({ length: count }, (_, i) => firstBucketMs + i * intervalMs);
+    return { dates, total, active };
+  }
+
+  async metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
+    const byCategory = new Map<string, Set<string>>();
+    for (const [, data] of this.selectWorkers(company, workers)) {
+      for (const [metric, variants] of data.metrics) {
+        if (![...variants.values()].some((s) => s.length > 0)) continue;
+        const category = categoryOf(metric);
+        let keys = byCategory.get(category);
+        if (keys === undefined) {
+          keys = new Set();
+          byCategory.set(category, keys);
+        }
+        keys.add(metric);
+      }
+    }
+    return [...byCategory.keys()].sort().map((name) => ({
+      name,
+      metricKeys: [...(byCategory.get(name) ?? [])].sort(),
+    }));
+  }
+
+  async close(): Promise<void> {}
+
+  /** The requested workers that have data (all of the company's when none named), by id. */
+  private selectWorkers(company: string, workers: readonly string[]): [string, WorkerData][] {
+    const known = this.companies.get(company);
+    if (known === undefined) return [];
+    const ids = workers.length === 0 ? [...known.keys()] : [...new Set(workers)];
+    const selected: [string, WorkerData][] = [];
+    for (const id of ids.sort()) {
+      const data = known.get(id);
+      if (data !== undefined) selected.push([id, data]);
+    }
+    return selected;
+  }
+
+  private workerData(company: string, worker: string): WorkerData {
+    let workers = this.companies.get(company);
+    if (workers === undefined) {
+      workers = new Map();
+      this.companies.set(company, workers);
+    }
+    let data = workers.get(worker);
+    if (data === undefined) {
+      data = { metrics: new Map(), activity: new Series() };
+      workers.set(worker, data);
+    }
+    return data;
+  }
+
+  private put(series: Series, time: number, value: number): void {
+    if (series.put(time, value)) this.evictionQueue.push(series);
+  }
+
+  private enforceLimits(): void {
+    const cutoff = this.clock.now() - this.limits.retentionMs;
+    while (this.queueHead < this.evictionQueue.length) {
+      const series = this.evictionQueue[this.queueHead] as Series;
+      const oldest = series.oldestTime();
+      const overCount = this.sampleCount > this.limits.maxSamples;
+      if (!overCount && (oldest === undefined || oldest >= cutoff)) break;
+      series.dropOldest();
+      this.queueHead++;
+    }
+    if (this.queueHead > 65_536 && this.queueHead * 2 > this.evictionQueue.length) {
+      this.evictionQueue = this.evictionQueue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+}

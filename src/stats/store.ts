@@ -1,0 +1,65 @@
+import type { Aggregation, WorkerStats } from "../gen/muster/workers/v1/types_pb.js";
+import type { BucketRange } from "../workers/buckets.js";
+import type { Sample } from "../workers/machine-stats.js";
+
+/** One status report as the stats store keeps it: activity, plus its machine_stats samples. */
+export interface Report {
+  readonly company: string;
+  readonly worker: string;
+  /** The task the worker ran, if any: it makes the worker "active" in the activity report. */
+  readonly task: string | undefined;
+  /** When the report was taken, epoch milliseconds. */
+  readonly timeMs: number;
+  readonly samples: readonly Sample[];
+}
+
+/** A metric and the aggregations wanted of it, in the order the request named them. */
+export interface MetricRequest {
+  readonly metric: string;
+  readonly aggregations: readonly Aggregation[];
+}
+
+export interface StatsQuery {
+  readonly company: string;
+  /** Worker ids; empty means every worker of the company. */
+  readonly workers: readonly string[];
+  readonly range: BucketRange;
+  readonly metrics: readonly MetricRequest[];
+  readonly splitByVariant: boolean;
+}
+
+export interface ActivityQuery {
+  readonly company: string;
+  readonly range: BucketRange;
+}
+
+/** Per bucket of the range, every one listed, in order. */
+export interface Activity {
+  readonly dates: number[];
+  readonly total: number[];
+  readonly active: number[];
+}
+
+export interface MetricCategory {
+  readonly name: string;
+  readonly metricKeys: string[];
+}
+
+/**
+ * Where machine statistics and report activity are kept and aggregated. A report with the same
+ * worker and time as an earlier one replaces it (a retried report does not count twice).
+ */
+export interface StatsStore {
+  /** Resolves once the report is durable in the store. */
+  record(report: Report): Promise<void>;
+  /**
+   * Workers in id order, each with its metrics in request order (variants in index order when
+   * split); only buckets with samples, only metrics and workers with data.
+   */
+  stats(query: StatsQuery): Promise<WorkerStats[]>;
+  /** Distinct reporting workers, and of those the task-running ones, in every bucket. */
+  activity(query: ActivityQuery): Promise<Activity>;
+  /** Categories and keys recorded for the workers (all of the company's when empty), sorted. */
+  metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]>;
+  close(): Promise<void>;
+}

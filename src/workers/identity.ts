@@ -1,0 +1,17 @@
+/**
+ * Who is calling. Every operation is scoped by company (what a caller can see) and user (whose
+ * registration it is). Until credentials exist, every caller is the default identity.
+ */
+export interface Identity {
+  readonly company: string;
+  readonly user: string;
+}
+
+export const DEFAULT_IDENTITY: Identity = { company: "default", user: "default" };
+
+/** What the service knows about a call besides its request message. */
+export interface CallContext {
+  readonly identity: Identity;
+  /** The client's address as seen by the server (after X-Forwarded-For / X-Real-IP). */
+  readonly clientIp?: string;
+}

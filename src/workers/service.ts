@@ -1,0 +1,344 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
+import { type PresenceRecord, PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
+import {
+  ActivitySeriesSchema,
+  Aggregation,
+  CurrentTaskEntrySchema,
+  IdNameEntrySchema,
+  MetricsCategorySchema,
+  QueueEntrySchema,
+  type StatItem,
+  type Worker,
+  WorkerSchema,
+} from "../gen/muster/workers/v1/types_pb.js";
+import {
+  type GetActivityReportRequest,
+  GetActivityReportRequestSchema,
+  type GetActivityReportResponse,
+  GetActivityReportResponseSchema,
+  type GetAllRequest,
+  GetAllRequestSchema,
+  type GetAllResponse,
+  GetAllResponseSchema,
+  type GetCountRequest,
+  GetCountRequestSchema,
+  type GetCountResponse,
+  GetCountResponseSchema,
+  type GetMetricKeysRequest,
+  GetMetricKeysRequestSchema,
+  type GetMetricKeysResponse,
+  GetMetricKeysResponseSchema,
+  type GetStatsRequest,
+  GetStatsRequestSchema,
+  type GetStatsResponse,
+  GetStatsResponseSchema,
+  type RegisterRequest,
+  RegisterRequestSchema,
+  type RegisterResponse,
+  RegisterResponseSchema,
+  type StatusReportRequest,
+  StatusReportRequestSchema,
+  type StatusReportResponse,
+  StatusReportResponseSchema,
+  type UnregisterRequest,
+  UnregisterRequestSchema,
+  type UnregisterResponse,
+  UnregisterResponseSchema,
+} from "../gen/muster/workers/v1/workers_pb.js";
+import type { PresenceStore, WorkerKey } from "../presence/store.js";
+import type { MetricRequest, StatsStore } from "../stats/store.js";
+import { bucketRange } from "./buckets.js";
+import type { Clock } from "./clock.js";
+import { ApiError, invalidArgument, Subcode } from "./errors.js";
+import { type WorkerFilter, workerMatcher } from "./filters.js";
+import type { CallContext } from "./identity.js";
+import { isMetricKey, samplesOf } from "./machine-stats.js";
+import { checkReportTime, reportTimeMs } from "./timestamps.js";
+import { validate } from "./validation.js";
+
+export interface ServiceOptions {
+  /** Registration time to live when a request gives none, seconds. ClearML's is 600. */
+  readonly defaultTimeoutSeconds: number;
+  /** get_all's last_seen when the request gives none, seconds. */
+  readonly defaultLastSeenSeconds: number;
+  /** The most buckets one get_stats or get_activity_report answer may have. */
+  readonly maxBuckets: number;
+  /** Whether status_report from an unknown worker registers it (ClearML's default) or fails. */
+  readonly autoRegister: boolean;
+}
+
+export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
+  defaultTimeoutSeconds: 600,
+  defaultLastSeenSeconds: 3600,
+  maxBuckets: 10_000,
+  autoRegister: true,
+};
+
+export interface ServiceDeps {
+  readonly presence: PresenceStore;
+  readonly stats: StatsStore;
+  readonly clock: Clock;
+  readonly options?: Partial<ServiceOptions>;
+}
+
+/**
+ * The workers service: every endpoint's behaviour, independent of transport and storage. Each
+ * method validates its request against the proto's rules first, and throws ApiError on bad input.
+ */
+export class WorkersService {
+  private readonly presence: PresenceStore;
+  private readonly stats: StatsStore;
+  private readonly clock: Clock;
+  readonly options: ServiceOptions;
+
+  constructor(deps: ServiceDeps) {
+    this.presence = deps.presence;
+    this.stats = deps.stats;
+    this.clock = deps.clock;
+    this.options = { ...DEFAULT_SERVICE_OPTIONS, ...deps.options };
+  }
+
+  async register(request: RegisterRequest, ctx: CallContext): Promise<RegisterResponse> {
+    validate(RegisterRequestSchema, request);
+    const now = this.clock.now();
+    await this.presence.update(keyOf(ctx, request.worker), () => {
+      const record = this.newRecord(ctx, request.worker, now, request.timeout);
+      const worker = record.worker as Worker;
+      worker.queues = request.queues.map((id) => create(QueueEntrySchema, { id }));
+      worker.tags = [...request.tags];
+      worker.systemTags = [...request.systemTags];
+      return record;
+    });
+    return create(RegisterResponseSchema);
+  }
+
+  async unregister(request: UnregisterRequest, ctx: CallContext): Promise<UnregisterResponse> {
+    validate(UnregisterRequestSchema, request);
+    await this.presence.remove(keyOf(ctx, request.worker));
+    return create(UnregisterResponseSchema);
+  }
+
+  async statusReport(
+    request: StatusReportRequest,
+    ctx: CallContext,
+  ): Promise<StatusReportResponse> {
+    validate(StatusReportRequestSchema, request);
+    const now = this.clock.now();
+    const timeMs = reportTimeMs(request.timestamp);
+    checkReportTime(timeMs, now);
+    const presence = this.presence.update(keyOf(ctx, request.worker), (current) => {
+      if (current === undefined && !this.options.autoRegister) {
+        throw new ApiError(
+          Code.InvalidArgument,
+          Subcode.unknownWorker,
+          `worker: ${JSON.stringify(request.worker)} is not registered`,
+        );
+      }
+      return applyReport(current ?? this.newRecord(ctx, request.worker, now, 0), request, now);
+    });
+    const stats = this.stats.record({
+      company: ctx.identity.company,
+      worker: request.worker,
+      task: request.task === "" ? undefined : request.task,
+      timeMs,
+      samples: samplesOf(request.machineStats),
+    });
+    await Promise.all([presence, stats]);
+    return create(StatusReportResponseSchema);
+  }
+
+  async getAll(request: GetAllRequest, ctx: CallContext): Promise<GetAllResponse> {
+    validate(GetAllRequestSchema, request);
+    const workers = await this.liveWorkers(ctx, {
+      lastSeenSeconds: request.lastSeen ?? this.options.defaultLastSeenSeconds,
+      tags: request.tags,
+      systemTags: request.systemTags,
+      workerPattern: request.workerPattern,
+    });
+    return create(GetAllResponseSchema, { workers });
+  }
+
+  async getCount(request: GetCountRequest, ctx: CallContext): Promise<GetCountResponse> {
+    validate(GetCountRequestSchema, request);
+    const workers = await this.liveWorkers(ctx, {
+      lastSeenSeconds: request.lastSeen,
+      tags: request.tags,
+      systemTags: request.systemTags,
+      workerPattern: request.workerPattern,
+    });
+    return create(GetCountResponseSchema, { count: workers.length });
+  }
+
+  async getStats(request: GetStatsRequest, ctx: CallContext): Promise<GetStatsResponse> {
+    validate(GetStatsRequestSchema, request);
+    const metrics = metricRequests(request.items);
+    const range = bucketRange(
+      request.fromDate ?? 0,
+      request.toDate ?? 0,
+      request.interval,
+      this.options.maxBuckets,
+    );
+    const workers = await this.stats.stats({
+      company: ctx.identity.company,
+      workers: request.workerIds,
+      range,
+      metrics,
+      splitByVariant: request.splitByVariant,
+    });
+    return create(GetStatsResponseSchema, { workers });
+  }
+
+  async getActivityReport(
+    request: GetActivityReportRequest,
+    ctx: CallContext,
+  ): Promise<GetActivityReportResponse> {
+    validate(GetActivityReportRequestSchema, request);
+    const range = bucketRange(
+      request.fromDate ?? 0,
+      request.toDate ?? 0,
+      request.interval,
+      this.options.maxBuckets,
+    );
+    const activity = await this.stats.activity({ company: ctx.identity.company, range });
+    const dates = activity.dates.map((d) => BigInt(d));
+    return create(GetActivityReportResponseSchema, {
+      total: create(ActivitySeriesSchema, { dates, counts: activity.total }),
+      active: create(ActivitySeriesSchema, { dates, counts: activity.active }),
+    });
+  }
+
+  async getMetricKeys(
+    request: GetMetricKeysRequest,
+    ctx: CallContext,
+  ): Promise<GetMetricKeysResponse> {
+    validate(GetMetricKeysRequestSchema, request);
+    const categories = await this.stats.metricKeys(ctx.identity.company, request.workerIds);
+    if (categories.length === 0) {
+      throw new ApiError(
+        Code.InvalidArgument,
+        Subcode.statsNotFound,
+        request.workerIds.length === 0
+          ? "no statistics recorded for any worker"
+          : `no statistics recorded for worker_ids ${JSON.stringify(request.workerIds)}`,
+      );
+    }
+    return create(GetMetricKeysResponseSchema, {
+      categories: categories.map((c) => create(MetricsCategorySchema, c)),
+    });
+  }
+
+  /** The caller's company's live workers that pass the filter, by worker id then user. */
+  private async liveWorkers(ctx: CallContext, filter: WorkerFilter): Promise<Worker[]> {
+    const now = this.clock.now();
+    const matches = workerMatcher(filter, now);
+    const records = await this.presence.list(ctx.identity.company);
+    return records
+      .map((record) => workerView(record, now))
+      .filter(matches)
+      .sort(byIdThenUser);
+  }
+
+  private newRecord(
+    ctx: CallContext,
+    workerId: string,
+    nowMs: number,
+    timeoutSeconds: number,
+  ): PresenceRecord {
+    const { company, user } = ctx.identity;
+    const now = timestampFromMs(nowMs);
+    return create(PresenceRecordSchema, {
+      worker: create(WorkerSchema, {
+        id: workerId,
+        user: create(IdNameEntrySchema, { id: user, name: user }),
+        company: create(IdNameEntrySchema, { id: company, name: company }),
+        ...(ctx.clientIp === undefined ? {} : { ip: ctx.clientIp }),
+        registerTime: now,
+        lastActivityTime: now,
+        registerTimeout: timeoutSeconds > 0 ? timeoutSeconds : this.options.defaultTimeoutSeconds,
+        key: `${company}/${user}/${workerId}`,
+      }),
+    });
+  }
+}
+
+/**
+ * A status report applied to a registration: task and queue are replaced (cleared when absent),
+ * queues and tags only when the report lists some; activity times move to now.
+ */
+function applyReport(
+  current: PresenceRecord,
+  request: StatusReportRequest,
+  nowMs: number,
+): PresenceRecord {
+  const record = create(PresenceRecordSchema, current);
+  const worker = create(WorkerSchema, current.worker);
+  record.worker = worker;
+  const previousTask = worker.task?.id;
+  if (request.task === "") {
+    worker.task = undefined;
+    record.taskStartedAt = undefined;
+  } else {
+    worker.task = create(CurrentTaskEntrySchema, { id: request.task });
+    if (previousTask !== request.task) record.taskStartedAt = timestampFromMs(nowMs);
+  }
+  worker.queue = request.queue === "" ? undefined : create(QueueEntrySchema, { id: request.queue });
+  if (request.queues.length > 0) {
+    worker.queues = request.queues.map((id) => create(QueueEntrySchema, { id }));
+  }
+  if (request.tags.length > 0) worker.tags = [...request.tags];
+  if (request.systemTags.length > 0) worker.systemTags = [...request.systemTags];
+  const now = timestampFromMs(nowMs);
+  worker.lastActivityTime = now;
+  worker.lastReportTime = now;
+  return record;
+}
+
+/** The worker as clients see it: running_time derived from when the task was first reported. */
+function workerView(record: PresenceRecord, nowMs: number): Worker {
+  const worker = record.worker ?? create(WorkerSchema);
+  if (worker.task === undefined || record.taskStartedAt === undefined) return worker;
+  const runningSeconds = Math.max(
+    0,
+    Math.floor((nowMs - timestampMs(record.taskStartedAt)) / 1000),
+  );
+  return create(WorkerSchema, {
+    ...worker,
+    task: create(CurrentTaskEntrySchema, { ...worker.task, runningTime: BigInt(runningSeconds) }),
+  });
+}
+
+function byIdThenUser(a: Worker, b: Worker): number {
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  const ua = a.user?.id ?? "";
+  const ub = b.user?.id ?? "";
+  return ua < ub ? -1 : ua > ub ? 1 : 0;
+}
+
+/**
+ * Groups stat items by key, in the order keys first appear, each with its aggregations in the
+ * order asked (duplicates dropped). `aggregation` wins over its alias `category`; neither is avg.
+ */
+function metricRequests(items: readonly StatItem[]): MetricRequest[] {
+  const byMetric = new Map<string, Aggregation[]>();
+  items.forEach((item, index) => {
+    if (!isMetricKey(item.key)) {
+      throw invalidArgument(`items[${index}].key: unknown metric key ${JSON.stringify(item.key)}`);
+    }
+    const aggregation =
+      item.aggregation !== Aggregation.UNSPECIFIED
+        ? item.aggregation
+        : item.category !== Aggregation.UNSPECIFIED
+          ? item.category
+          : Aggregation.AVG;
+    const aggregations = byMetric.get(item.key) ?? [];
+    if (!aggregations.includes(aggregation)) aggregations.push(aggregation);
+    byMetric.set(item.key, aggregations);
+  });
+  return [...byMetric].map(([metric, aggregations]) => ({ metric, aggregations }));
+}
+
+function keyOf(ctx: CallContext, worker: string): WorkerKey {
+  return { company: ctx.identity.company, user: ctx.identity.user, worker };
+}
