@@ -18,8 +18,11 @@ export async function startMuster(config: Config, log: Logger): Promise<Muster> 
   if (config.credentials !== undefined) {
     throw new Error("--credentials: authentication is not implemented yet; run without it");
   }
-  const presence = createPresenceStore(config, log);
-  const stats = createStatsStore(config, log);
+  const presence = await createPresenceStore(config, log);
+  const stats = await createStatsStore(config, log).catch(async (error: unknown) => {
+    await presence.close();
+    throw error;
+  });
   const service = new WorkersService({
     presence,
     stats,
@@ -40,7 +43,7 @@ export async function startMuster(config: Config, log: Logger): Promise<Muster> 
   };
 }
 
-function createPresenceStore(config: Config, log: Logger): PresenceStore {
+async function createPresenceStore(config: Config, log: Logger): Promise<PresenceStore> {
   if (config.presence === "nats") {
     throw new Error("--presence nats: the NATS presence store is not implemented yet; use memory");
   }
@@ -48,7 +51,7 @@ function createPresenceStore(config: Config, log: Logger): PresenceStore {
   return new MemoryPresenceStore(systemClock);
 }
 
-function createStatsStore(config: Config, log: Logger): StatsStore {
+async function createStatsStore(config: Config, log: Logger): Promise<StatsStore> {
   if (config.stats === "influx") {
     throw new Error("--stats influx: the InfluxDB stats store is not implemented yet; use memory");
   }
