@@ -54,8 +54,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
 
-  const http1Server = http.createServer(handler);
-  const http2Server = http2.createServer(handler);
+  // Calls in flight, so close() can let them finish before it drops the connections.
+  let inFlight = 0;
+  const tracked: typeof handler = (req, res) => {
+    inFlight++;
+    res.once("close", () => inFlight--);
+    handler(req, res);
+  };
+  const http1Server = http.createServer(tracked);
+  const http2Server = http2.createServer(tracked);
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   http2Server.on("session", (session) => {
@@ -95,11 +102,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     async close(graceMs = 2000) {
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const session of sessions) session.close();
-      http1Server.closeIdleConnections();
       const deadline = Date.now() + graceMs;
-      while (sockets.size > 0 && Date.now() < deadline) {
-        http1Server.closeIdleConnections();
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      while (inFlight > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
       }
       for (const socket of sockets) socket.destroy();
       await closed;
