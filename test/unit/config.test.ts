@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
+
+describe("configuration", () => {
+  it("defaults to the embedded stores on 127.0.0.1:8008", () => {
+    expect(loadConfig([], {})).toMatchObject({
+      host: "127.0.0.1",
+      port: 8008,
+      presence: "memory",
+      stats: "memory",
+      natsUrl: "nats://127.0.0.1:4222",
+      influxUrl: "http://127.0.0.1:8086",
+      influxDb: "muster",
+      maxBuckets: 10_000,
+    });
+  });
+
+  it("takes a flag over the environment over the default", () => {
+    const env = { MUSTER_LISTEN: "0.0.0.0:9000", MUSTER_PRESENCE: "nats", INFLUX_DB: "fleet" };
+    expect(loadConfig(["--listen", "[::1]:18008"], env)).toMatchObject({
+      host: "::1",
+      port: 18008,
+      presence: "nats",
+      influxDb: "fleet",
+    });
+  });
+
+  it.each([
+    [["--listen", "8008"], "--listen"],
+    [["--listen", "host:99999"], "--listen"],
+    [["--presence", "redis"], "--presence"],
+    [["--nats-url", "http://x"], "--nats-url"],
+    [["--influx-url", "not a url"], "--influx-url"],
+    [["--stats-retention", "7 days"], "--stats-retention"],
+    [["--stats-max-samples", "-1"], "--stats-max-samples"],
+    [["--max-buckets", "0"], "--max-buckets"],
+    [["--bogus", "1"], "--bogus"],
+  ])("refuses %j with a message naming %s", (argv, flag) => {
+    expect(() => loadConfig(argv, {})).toThrow(ConfigError);
+    expect(() => loadConfig(argv, {})).toThrow(flag);
+  });
+
+  it("names the environment variable when the bad value came from there", () => {
+    expect(() => loadConfig([], { MUSTER_STATS: "sqlite" })).toThrow("MUSTER_STATS");
+  });
+});
