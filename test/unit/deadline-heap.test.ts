@@ -20,7 +20,7 @@ describe("DeadlineHeap", () => {
   it("forgets deleted ids and keeps the order of the rest", () => {
     const heap = new DeadlineHeap();
     const deadlines = [50, 10, 40, 20, 30, 60, 5];
-    deadlines.forEach((d, i) => heap.set(`w${i}`, d));
+    for (const [i, d] of deadlines.entries()) heap.set(`w${i}`, d);
     heap.delete("w1");
     heap.delete("w6");
     heap.delete("absent");
