@@ -5,6 +5,7 @@ import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { clearmlHandler } from "./compat/handler.js";
+import { corsPolicy } from "./cors.js";
 import type { NodeRequest } from "./http-types.js";
 import { callContextKey, clientIpOf } from "./rpc/context.js";
 import { operationsOf } from "./rpc/operations.js";
@@ -19,6 +20,8 @@ export interface ServerOptions {
   readonly port: number;
   readonly service: WorkersService;
   readonly log: Logger;
+  /** Origins browsers may call from ("*" for any); none by default. */
+  readonly corsOrigins?: readonly string[];
 }
 
 export interface RunningServer {
@@ -56,10 +59,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // Calls in flight, so close() can let them finish before it drops the connections.
   let inFlight = 0;
+  const cors = corsPolicy(options.corsOrigins ?? []);
   const tracked: typeof handler = (req, res) => {
     inFlight++;
     res.once("close", () => inFlight--);
-    handler(req, res);
+    if (!cors(req, res)) handler(req, res);
   };
   const http1Server = http.createServer(tracked);
   const http2Server = http2.createServer(tracked);
