@@ -10,6 +10,7 @@ export interface Config {
   readonly stats: "memory" | "influx";
   readonly influxUrl: string;
   readonly influxDb: string;
+  readonly influxRetentionMs: number;
   readonly credentials: string | undefined;
   readonly statsRetentionMs: number;
   readonly statsMaxSamples: number;
@@ -64,6 +65,12 @@ const SETTINGS = {
     env: "INFLUX_DB",
     fallback: "muster",
     help: "InfluxDB database name",
+  },
+  influxRetention: {
+    flag: "influx-retention",
+    env: "INFLUX_RETENTION",
+    fallback: "30d",
+    help: "InfluxDB stats store: keep samples this long (at least 1h)",
   },
   credentials: {
     flag: "credentials",
@@ -142,6 +149,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     stats: oneOf(value("stats"), ["memory", "influx"] as const),
     influxUrl: parseUrl(value("influxUrl"), ["http:", "https:"]),
     influxDb: nonEmpty(value("influxDb")),
+    influxRetentionMs: atLeastOneHour(value("influxRetention")),
     credentials: value("credentials").text || undefined,
     statsRetentionMs: parseDuration(value("statsRetention")),
     statsMaxSamples: positiveInteger(value("statsMaxSamples")),
@@ -201,6 +209,15 @@ function positiveInteger({ text, source }: Value): number {
     throw new ConfigError(`${source}: expected a positive integer, got "${text}"`);
   }
   return n;
+}
+
+/** InfluxDB refuses retention policies under an hour. */
+function atLeastOneHour(value: Value): number {
+  const ms = parseDuration(value);
+  if (ms < 3_600_000) {
+    throw new ConfigError(`${value.source}: must be at least 1h, got "${value.text}"`);
+  }
+  return ms;
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = {

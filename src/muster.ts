@@ -3,6 +3,7 @@ import type { Config } from "./config.js";
 import { MemoryPresenceStore } from "./presence/memory.js";
 import type { PresenceStore } from "./presence/store.js";
 import { type RunningServer, startServer } from "./server.js";
+import { InfluxStatsStore } from "./stats/influx.js";
 import { BYTES_PER_SAMPLE, MemoryStatsStore } from "./stats/memory.js";
 import type { StatsStore } from "./stats/store.js";
 import { systemClock } from "./workers/clock.js";
@@ -53,7 +54,18 @@ async function createPresenceStore(config: Config, log: Logger): Promise<Presenc
 
 async function createStatsStore(config: Config, log: Logger): Promise<StatsStore> {
   if (config.stats === "influx") {
-    throw new Error("--stats influx: the InfluxDB stats store is not implemented yet; use memory");
+    const store = await InfluxStatsStore.open({
+      url: config.influxUrl,
+      database: config.influxDb,
+      retentionMs: config.influxRetentionMs,
+    }).catch((error: unknown) => {
+      throw new Error(`--stats influx: ${(error as Error).message}`);
+    });
+    log.info(
+      { url: config.influxUrl, database: config.influxDb, version: store.version },
+      `stats: InfluxDB ${store.version} at ${config.influxUrl}, database ${config.influxDb}, keeping samples for ${config.influxRetentionMs / 3_600_000} h`,
+    );
+    return store;
   }
   const limits = { retentionMs: config.statsRetentionMs, maxSamples: config.statsMaxSamples };
   const approxMb = Math.round((limits.maxSamples * BYTES_PER_SAMPLE) / 1_000_000);

@@ -1,0 +1,279 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  Aggregation,
+  AggregationStatsSchema,
+  type MetricStats,
+  MetricStatsSchema,
+  type WorkerStats,
+  WorkerStatsSchema,
+} from "../gen/muster/workers/v1/types_pb.js";
+import { categoryOf, compareVariants } from "../workers/machine-stats.js";
+import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions } from "./group-commit.js";
+import { InfluxHttp, type InfluxSeries } from "./influx-http.js";
+import {
+  ACTIVITY_MEASUREMENT,
+  RETENTION_POLICY,
+  reportLines,
+  STATS_MEASUREMENT,
+} from "./influx-schema.js";
+import { ensureDatabase } from "./influx-setup.js";
+import { durationLiteral, equalsAny, Params, quoteIdent, timeLiteral } from "./influxql.js";
+import { decodeTagValue, encodeTagValue } from "./line-protocol.js";
+import type {
+  Activity,
+  ActivityQuery,
+  MetricCategory,
+  Report,
+  StatsQuery,
+  StatsStore,
+} from "./store.js";
+
+export interface InfluxStatsOptions {
+  /** InfluxDB's HTTP API, e.g. http://127.0.0.1:8086 */
+  readonly url: string;
+  readonly database: string;
+  /** How long InfluxDB keeps samples (muster's retention policy), ms; at least 1 h. */
+  readonly retentionMs: number;
+  /** Per HTTP request to InfluxDB, ms. */
+  readonly timeoutMs?: number;
+  readonly groupCommit?: GroupCommitOptions;
+}
+
+/** The InfluxQL function computing each aggregation; anything but min and max is the mean. */
+function functionOf(aggregation: Aggregation): "mean" | "min" | "max" {
+  if (aggregation === Aggregation.MIN) return "min";
+  if (aggregation === Aggregation.MAX) return "max";
+  return "mean";
+}
+
+/**
+ * Machine statistics in InfluxDB through its v1 HTTP API: reports are group-committed as line
+ * protocol to /write, and every answer is aggregated by InfluxDB (InfluxQL GROUP BY time(), whose
+ * buckets are aligned to the epoch); Node only orders the series and zero-fills activity buckets.
+ * Every query is bound to the caller's company by a bound parameter.
+ */
+export class InfluxStatsStore implements StatsStore {
+  private readonly commit: GroupCommit;
+  private readonly stats_: string;
+  private readonly activity_: string;
+
+  private constructor(
+    private readonly http: InfluxHttp,
+    readonly version: string,
+    groupCommit: GroupCommitOptions,
+  ) {
+    this.commit = new GroupCommit((body) => http.write(body, RETENTION_POLICY), groupCommit);
+    this.stats_ = `${quoteIdent(RETENTION_POLICY)}.${quoteIdent(STATS_MEASUREMENT)}`;
+    this.activity_ = `${quoteIdent(RETENTION_POLICY)}.${quoteIdent(ACTIVITY_MEASUREMENT)}`;
+  }
+
+  /**
+   * Connects, then creates the database and retention policy when missing. Fails with a
+   * one-line message when InfluxDB cannot be reached or refuses.
+   */
+  static async open(options: InfluxStatsOptions): Promise<InfluxStatsStore> {
+    const http = new InfluxHttp(options.url, options.database, options.timeoutMs);
+    const version = await http.ping();
+    try {
+      await ensureDatabase(http, options.retentionMs);
+    } catch (error) {
+      throw new Error(
+        `InfluxDB at ${options.url}: cannot set up database ${JSON.stringify(options.database)}: ${(error as Error).message}`,
+      );
+    }
+    return new InfluxStatsStore(http, version, options.groupCommit ?? DEFAULT_GROUP_COMMIT);
+  }
+
+  get database(): string {
+    return this.http.database;
+  }
+
+  record(report: Report): Promise<void> {
+    let lines: string[];
+    try {
+      lines = reportLines(report);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.commit.submit(lines);
+  }
+
+  async stats(query: StatsQuery): Promise<WorkerStats[]> {
+    const workers = selectedWorkers(query.workers);
+    const lo = Math.ceil(query.range.fromMs);
+    const hi = Math.floor(query.range.toMs);
+    if (workers?.length === 0 || query.metrics.length === 0 || lo > hi) return [];
+
+    const functions = [
+      ...new Set(query.metrics.flatMap((m) => m.aggregations.map(functionOf))),
+    ].sort();
+    const params = new Params();
+    const where = [
+      `"company" = ${params.bind(encodeTagValue(query.company))}`,
+      equalsAny(
+        "metric",
+        query.metrics.map((m) => encodeTagValue(m.metric)),
+        params,
+      ),
+      ...(workers === undefined ? [] : [equalsAny("worker", workers.map(encodeTagValue), params)]),
+      `time >= ${timeLiteral(lo)}`,
+      `time <= ${timeLiteral(hi)}`,
+    ];
+    const groupBy = [`time(${durationLiteral(query.range.intervalMs)})`, `"worker"`, `"metric"`];
+    if (query.splitByVariant) groupBy.push(`"variant"`);
+    const text =
+      `SELECT ${functions.map((f) => `${f}("value") AS ${quoteIdent(f)}`).join(", ")}` +
+      ` FROM ${this.stats_} WHERE ${where.join(" AND ")}` +
+      ` GROUP BY ${groupBy.join(", ")} fill(none)`;
+    const [result] = await this.http.query(text, params);
+
+    // worker → metric → variant ("" when not split) → series
+    const found = new Map<string, Map<string, Map<string, InfluxSeries>>>();
+    for (const series of result?.series ?? []) {
+      const worker = decodeTagValue(series.tags?.worker ?? "");
+      const metric = decodeTagValue(series.tags?.metric ?? "");
+      const variant = query.splitByVariant ? decodeTagValue(series.tags?.variant ?? "") : "";
+      let metrics = found.get(worker);
+      if (metrics === undefined) {
+        metrics = new Map();
+        found.set(worker, metrics);
+      }
+      let variants = metrics.get(metric);
+      if (variants === undefined) {
+        variants = new Map();
+        metrics.set(metric, variants);
+      }
+      variants.set(variant, series);
+    }
+
+    const answer: WorkerStats[] = [];
+    for (const worker of [...found.keys()].sort()) {
+      const metricsFound = found.get(worker) as Map<string, Map<string, InfluxSeries>>;
+      const metrics: MetricStats[] = [];
+      for (const { metric, aggregations } of query.metrics) {
+        const variants = metricsFound.get(metric);
+        if (variants === undefined) continue;
+        for (const variant of [...variants.keys()].sort(compareVariants)) {
+          const series = variants.get(variant) as InfluxSeries;
+          if (series.values.length === 0) continue;
+          metrics.push(
+            metricStats(metric, query.splitByVariant ? variant : undefined, aggregations, series),
+          );
+        }
+      }
+      if (metrics.length > 0) answer.push(create(WorkerStatsSchema, { worker, metrics }));
+    }
+    return answer;
+  }
+
+  async activity(query: ActivityQuery): Promise<Activity> {
+    const { fromMs, toMs, intervalMs, firstBucketMs, lastBucketMs } = query.range;
+    const count = (lastBucketMs - firstBucketMs) / intervalMs + 1;
+    const dates = Array.from({ length: count }, (_, i) => firstBucketMs + i * intervalMs);
+    const total = new Array<number>(count).fill(0);
+    const active = new Array<number>(count).fill(0);
+    const lo = Math.ceil(fromMs);
+    const hi = Math.floor(toMs);
+    if (lo > hi) return { dates, total, active };
+
+    // Inner query: one point per worker and bucket, 1 when any of its reports there ran a task.
+    // Outer: per bucket, how many such points (workers) and how many are 1 (active workers).
+    // The outer range starts at the first bucket's start, where the inner query dates it.
+    const params = new Params();
+    const interval = durationLiteral(intervalMs);
+    const inner =
+      `SELECT max("active") AS "m" FROM ${this.activity_}` +
+      ` WHERE "company" = ${params.bind(encodeTagValue(query.company))}` +
+      ` AND time >= ${timeLiteral(lo)} AND time <= ${timeLiteral(hi)}` +
+      ` GROUP BY time(${interval}), "worker" fill(none)`;
+    const text =
+      `SELECT count("m") AS "total", sum("m") AS "active" FROM (${inner})` +
+      ` WHERE time >= ${timeLiteral(firstBucketMs)} AND time <= ${timeLiteral(hi)}` +
+      ` GROUP BY time(${interval}) fill(none)`;
+    const [result] = await this.http.query(text, params);
+    const series = result?.series?.[0];
+    if (series !== undefined) {
+      const totalColumn = series.columns.indexOf("total");
+      const activeColumn = series.columns.indexOf("active");
+      for (const row of series.values) {
+        const index = (Number(row[0]) - firstBucketMs) / intervalMs;
+        if (!Number.isInteger(index) || index < 0 || index >= count) continue;
+        total[index] = numberOr0(row[totalColumn]);
+        active[index] = numberOr0(row[activeColumn]);
+      }
+    }
+    return { dates, total, active };
+  }
+
+  async metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
+    const selected = selectedWorkers(workers);
+    if (selected?.length === 0) return [];
+    const params = new Params();
+    let text =
+      `SHOW TAG VALUES FROM ${this.stats_} WITH KEY = "metric"` +
+      ` WHERE "company" = ${params.bind(encodeTagValue(company))}`;
+    if (selected !== undefined) {
+      text += ` AND ${equalsAny("worker", selected.map(encodeTagValue), params)}`;
+    }
+    const [result] = await this.http.query(text, params);
+    const byCategory = new Map<string, Set<string>>();
+    for (const series of result?.series ?? []) {
+      const valueColumn = series.columns.indexOf("value");
+      for (const row of series.values) {
+        const metric = decodeTagValue(String(row[valueColumn]));
+        const category = categoryOf(metric);
+        let keys = byCategory.get(category);
+        if (keys === undefined) {
+          keys = new Set();
+          byCategory.set(category, keys);
+        }
+        keys.add(metric);
+      }
+    }
+    return [...byCategory.keys()].sort().map((name) => ({
+      name,
+      metricKeys: [...(byCategory.get(name) ?? [])].sort(),
+    }));
+  }
+
+  /** Writes what is queued, then refuses further records. */
+  async close(): Promise<void> {
+    await this.commit.close();
+  }
+}
+
+/**
+ * The worker ids to filter on: undefined for "every worker" (none named), else the distinct
+ * non-empty ids (an empty id can name no stored series; empty after that means no match).
+ */
+function selectedWorkers(workers: readonly string[]): string[] | undefined {
+  if (workers.length === 0) return undefined;
+  return [...new Set(workers)].filter((w) => w !== "");
+}
+
+function metricStats(
+  metric: string,
+  variant: string | undefined,
+  aggregations: readonly Aggregation[],
+  series: InfluxSeries,
+): MetricStats {
+  return create(MetricStatsSchema, {
+    metric,
+    ...(variant === undefined ? {} : { variant }),
+    dates: series.values.map((row) => BigInt(Number(row[0]))),
+    stats: aggregations.map((aggregation) => {
+      const column = series.columns.indexOf(functionOf(aggregation));
+      return create(AggregationStatsSchema, {
+        aggregation,
+        values: series.values.map((row) => {
+          const value = row[column];
+          return typeof value === "number" ? value : Number.NaN;
+        }),
+      });
+    }),
+  });
+}
+
+function numberOr0(value: unknown): number {
+  return typeof value === "number" ? value : 0;
+}
