@@ -1,0 +1,335 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PresenceRecordSchema } from "../src/gen/muster/presence/v1/record_pb.js";
+import { IdNameEntrySchema, WorkerSchema } from "../src/gen/muster/workers/v1/types_pb.js";
+import { NatsPresenceStore, openNatsPresenceStore } from "../src/presence/nats.js";
+import { versionProblem } from "../src/presence/nats-connect.js";
+import { decodeKey, decodeToken, encodeKey, encodeToken } from "../src/presence/nats-keys.js";
+import type { PresenceRecord, WorkerKey } from "../src/presence/store.js";
+import { MemoryStatsStore } from "../src/stats/memory.js";
+import { type Clock, systemClock } from "../src/workers/clock.js";
+import { ApiError } from "../src/workers/errors.js";
+import { type CallContext, DEFAULT_IDENTITY } from "../src/workers/identity.js";
+import { WorkersService } from "../src/workers/service.js";
+import { serviceContract } from "./contract/service.contract.js";
+import { type NatsServerHandle, startNatsServer } from "./harness/nats-server.js";
+import { client } from "./support/service.js";
+
+const HOSTILE_IDS = [
+  "host:gpu0,1",
+  "with space",
+  "ünïcødé-工作者",
+  "dots.and*stars>",
+  'quote"back\\slash',
+  "slash/and=equals",
+  "",
+  ".",
+  "..",
+  "*",
+  ">",
+  "tab\there",
+  "new\nline",
+  "😀",
+  "=",
+  "-_",
+];
+
+let server: NatsServerHandle;
+let admin: NatsConnection;
+let buckets = 0;
+const opened: NatsPresenceStore[] = [];
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  admin = await connect({ servers: server.url });
+});
+
+afterAll(async () => {
+  await admin?.close();
+  await server?.close();
+});
+
+/** A bucket name no other test uses, so each test starts empty. */
+function freshBucket(): string {
+  buckets += 1;
+  return `t${process.pid}_${buckets}`;
+}
+
+async function deleteBucket(bucket: string): Promise<void> {
+  const jsm = await jetstreamManager(admin);
+  await jsm.streams.delete(`KV_${bucket}`).catch(() => undefined);
+}
+
+async function openStore(bucket: string, clock: Clock = systemClock, url = server.url) {
+  const store = await openNatsPresenceStore({ url, bucket, clock });
+  opened.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()));
+});
+
+serviceContract("NATS presence + memory stats", async (clock) => {
+  const bucket = freshBucket();
+  const presence = await openNatsPresenceStore({ url: server.url, bucket, clock });
+  const stats = new MemoryStatsStore(clock);
+  return {
+    presence,
+    stats,
+    async close() {
+      await Promise.all([presence.close(), stats.close()]);
+      await deleteBucket(bucket);
+    },
+  };
+});
+
+const ctx: CallContext = { identity: DEFAULT_IDENTITY };
+const key = (worker: string): WorkerKey => ({ ...DEFAULT_IDENTITY, worker });
+
+function serviceOn(store: NatsPresenceStore, clock: Clock = systemClock) {
+  const service = new WorkersService({
+    presence: store,
+    stats: new MemoryStatsStore(clock),
+    clock,
+  });
+  return client(service, ctx);
+}
+
+function record(worker: string, tags: string[] = [], timeoutSeconds = 600): PresenceRecord {
+  const now = timestampFromMs(Date.now());
+  return create(PresenceRecordSchema, {
+    worker: create(WorkerSchema, {
+      id: worker,
+      user: create(IdNameEntrySchema, { id: "default" }),
+      company: create(IdNameEntrySchema, { id: "default" }),
+      registerTime: now,
+      lastActivityTime: now,
+      registerTimeout: timeoutSeconds,
+      tags,
+    }),
+  });
+}
+
+const workerIds = async (store: NatsPresenceStore) =>
+  (await store.list("default")).map((r) => r.worker?.id ?? "").sort();
+
+/** Polls until `check` holds, and returns how long that took. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - start;
+    if (Date.now() - start > ms) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("NATS key encoding", () => {
+  it("round-trips hostile ids and gives legal, distinct KV keys", () => {
+    const keys = new Set<string>();
+    for (const worker of HOSTILE_IDS) {
+      for (const company of ["default", "a.b", ""]) {
+        const k: WorkerKey = { company, user: "u:1 ", worker };
+        const encoded = encodeKey(k);
+        expect(encoded).toMatch(/^[-=\w]+\.[-=\w]+\.[-=\w]+$/);
+        expect(decodeKey(encoded)).toEqual(k);
+        keys.add(encoded);
+      }
+    }
+    expect(keys.size).toBe(HOSTILE_IDS.length * 3);
+  });
+
+  it("keeps the parts apart: no two splits of the same text collide", () => {
+    expect(encodeKey({ company: "a.b", user: "c", worker: "d" })).not.toBe(
+      encodeKey({ company: "a", user: "b.c", worker: "d" }),
+    );
+  });
+
+  it("rejects tokens it did not make", () => {
+    for (const token of ["a", "a=", "ab+c", "a.b", "", "____x"]) {
+      expect(decodeToken(token), token).toBeUndefined();
+    }
+    expect(decodeToken(encodeToken(""))).toBe("");
+    expect(decodeKey("YQ.Yg")).toBeUndefined();
+  });
+});
+
+describe("NATS server version gate", () => {
+  it("refuses servers older than 2.11 and says why", () => {
+    expect(versionProblem("2.9.25")).toMatch(/2\.9\.25 is too old.*>= 2\.11.*TTL/);
+    expect(versionProblem("2.10.29")).toMatch(/too old/);
+    expect(versionProblem(undefined)).toMatch(/cannot read the server version/);
+  });
+
+  it("accepts 2.11 and later", () => {
+    for (const version of ["2.11.0", "2.12.1", "2.15.2", "3.0.0"]) {
+      expect(versionProblem(version), version).toBeUndefined();
+    }
+  });
+
+  it("accepts the test server", async () => {
+    const bucket = freshBucket();
+    await expect(openStore(bucket)).resolves.toBeInstanceOf(NatsPresenceStore);
+    await deleteBucket(bucket);
+  });
+});
+
+describe("NATS presence store", () => {
+  it("round-trips hostile worker ids through two instances", async () => {
+    const bucket = freshBucket();
+    const [a, b] = [await openStore(bucket), await openStore(bucket)];
+    const apiA = serviceOn(a);
+    for (const worker of HOSTILE_IDS.filter((id) => id !== "")) await apiA.register({ worker });
+    const expected = HOSTILE_IDS.filter((id) => id !== "").sort();
+    await within(1000, async () => (await workerIds(b)).length === expected.length);
+    expect(await workerIds(b)).toEqual(expected);
+    const apiB = serviceOn(b);
+    for (const worker of expected) await apiB.unregister({ worker });
+    await within(1000, async () => (await workerIds(a)).length === 0);
+    await deleteBucket(bucket);
+  });
+
+  it("loads what is already in the bucket before it is ready", async () => {
+    const bucket = freshBucket();
+    const a = await openStore(bucket);
+    for (let i = 0; i < 50; i++) await a.update(key(`w${i}`), () => record(`w${i}`));
+    const b = await openStore(bucket);
+    expect(await workerIds(b)).toHaveLength(50);
+    await deleteBucket(bucket);
+  });
+
+  it("expires a worker in real time through NATS TTL, seen by both instances", async () => {
+    const bucket = freshBucket();
+    const [a, b] = [await openStore(bucket), await openStore(bucket)];
+    const registered = Date.now();
+    await serviceOn(a).register({ worker: "short", timeout: 2 });
+    await serviceOn(a).register({ worker: "long", timeout: 60 });
+    await within(100, async () => (await workerIds(b)).length === 2);
+
+    await sleep(1500 - (Date.now() - registered));
+    expect(await workerIds(a)).toEqual(["long", "short"]);
+    expect(await workerIds(b)).toEqual(["long", "short"]);
+
+    // Gone by the deadline + 1 s from every instance's answers...
+    await sleep(3000 - (Date.now() - registered));
+    expect(await workerIds(a)).toEqual(["long"]);
+    expect(await workerIds(b)).toEqual(["long"]);
+    // ...because NATS expired the entry: its marker reached both views and the key is gone.
+    await within(1000, async () => a.size === 1 && b.size === 1);
+    await deleteBucket(bucket);
+  });
+
+  it("loses no update when two instances read-modify-write the same worker at once", async () => {
+    const bucket = freshBucket();
+    const [a, b] = [await openStore(bucket), await openStore(bucket)];
+    await a.update(key("busy"), () => record("busy"));
+    const addTag = (tag: string) => (current: PresenceRecord | undefined) => {
+      const next = create(PresenceRecordSchema, current ?? record("busy"));
+      const worker = create(WorkerSchema, next.worker);
+      worker.tags = [...worker.tags, tag];
+      next.worker = worker;
+      return next;
+    };
+    const writes = Array.from({ length: 40 }, (_, i) =>
+      (i % 2 === 0 ? a : b).update(key("busy"), addTag(`t${i}`)),
+    );
+    await Promise.all(writes);
+    const expected = Array.from({ length: 40 }, (_, i) => `t${i}`).sort();
+    await within(1000, async () => {
+      const [fromA, fromB] = [await a.list("default"), await b.list("default")];
+      return [fromA, fromB].every((list) => list[0]?.worker?.tags.length === 40);
+    });
+    for (const store of [a, b]) {
+      const [busy] = await store.list("default");
+      expect([...(busy?.worker?.tags ?? [])].sort()).toEqual(expected);
+    }
+    await deleteBucket(bucket);
+  });
+
+  it("serves two instances as one: registered via A is listed by B within 100 ms, and back", async () => {
+    const bucket = freshBucket();
+    const [a, b] = [await openStore(bucket), await openStore(bucket)];
+    const [apiA, apiB] = [serviceOn(a), serviceOn(b)];
+    for (let i = 0; i < 5; i++) {
+      await apiA.register({ worker: `node-${i}` });
+      const seen = await within(100, async () =>
+        (await apiB.getAll()).workers.some((w) => w.id === `node-${i}`),
+      );
+      expect(seen).toBeLessThanOrEqual(100);
+      await apiB.unregister({ worker: `node-${i}` });
+      const gone = await within(100, async () => (await apiA.getCount()).count === 0);
+      expect(gone).toBeLessThanOrEqual(100);
+    }
+    await deleteBucket(bucket);
+  });
+
+  it("fails fast while NATS is down, then serves again and resyncs within 5 s", async () => {
+    const own = await startNatsServer();
+    try {
+      const bucket = "muster_workers";
+      const [a, b] = [
+        await openStore(bucket, systemClock, own.url),
+        await openStore(bucket, systemClock, own.url),
+      ];
+      const apiA = serviceOn(a);
+      await apiA.register({ worker: "before-outage" });
+      await own.stop();
+
+      // The clients notice the closed socket at once; from then on calls fail without waiting.
+      await within(2000, async () => (await failure(a.list("default"))) !== undefined);
+      for (const call of [
+        () => a.list("default"),
+        () => a.update(key("x"), () => record("x")),
+        () => a.remove(key("x")),
+        () => apiA.statusReport({ worker: "x", timestamp: BigInt(Date.now()) }),
+      ]) {
+        const started = Date.now();
+        const error = await failure(call());
+        expect(Date.now() - started).toBeLessThan(200);
+        expect(error).toBeInstanceOf(ApiError);
+        expect(error?.code).toBe(Code.Unavailable);
+        expect(error?.message).toMatch(/presence store unreachable/);
+      }
+
+      await own.start();
+      const back = await within(5000, async () => (await failure(a.list("default"))) === undefined);
+      expect(back).toBeLessThan(5000);
+      // Nothing acknowledged before the outage is lost, and both instances follow the bucket again.
+      expect(await workerIds(a)).toEqual(["before-outage"]);
+      await within(5000, async () => (await failure(b.list("default"))) === undefined);
+      await serviceOn(b).register({ worker: "after-outage" });
+      await within(500, async () => (await workerIds(a)).length === 2);
+      expect(await workerIds(a)).toEqual(["after-outage", "before-outage"]);
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await own.close();
+    }
+  });
+
+  it("refuses to start when NATS is unreachable, with a clear message", async () => {
+    const own = await startNatsServer();
+    const url = own.url;
+    await own.close();
+    const error = await failure(openNatsPresenceStore({ url, clock: systemClock }));
+    expect(error?.code).toBe(Code.Unavailable);
+    expect(error?.message).toMatch(
+      /^presence store unreachable: cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+/,
+    );
+  });
+});
+
+async function failure(call: Promise<unknown>): Promise<ApiError | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+}
