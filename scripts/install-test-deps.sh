@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Installs the real servers the test suite runs against, when they are missing:
+# Installs what the test suite runs against, when it is missing:
 #   influxd      from Debian's influxdb package (1.x: InfluxQL over the v1 HTTP API)
+#   chromium     from Debian, for the connect-web browser tests (run headless)
 #   nats-server  >= 2.11 (per-message TTL) with `go install`, into $(go env GOPATH)/bin
 # Idempotent; needs root for apt-get (as on CI and the project's machines).
 set -euo pipefail
 
-if ! command -v influxd >/dev/null; then
-  echo "installing influxd (Debian package influxdb)"
+missing=()
+command -v influxd >/dev/null || missing+=(influxdb)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 echo "influxd: $(influxd version 2>&1 | head -n 1)"
+echo "chromium: $(chromium --version 2>/dev/null | head -n 1)"
 
 gobin="$(go env GOBIN)"
 gobin="${gobin:-$(go env GOPATH)/bin}"

@@ -13,22 +13,26 @@ export interface TestServer {
 }
 
 /** A real muster server on a free loopback port, with the embedded stores. */
-export async function startTestServer(options: Partial<ServiceOptions> = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: Partial<ServiceOptions> = {},
+  server: { corsOrigins?: readonly string[] } = {},
+): Promise<TestServer> {
   const presence = new MemoryPresenceStore(systemClock);
   const stats = new MemoryStatsStore(systemClock);
   const service = new WorkersService({ presence, stats, clock: systemClock, options });
-  const server = await startServer({
+  const running = await startServer({
     host: "127.0.0.1",
     port: 0,
     service,
     log: pino({ level: "silent" }),
+    ...server,
   });
   return {
-    server,
-    url: server.url,
-    port: server.port,
+    server: running,
+    url: running.url,
+    port: running.port,
     async close() {
-      await server.close();
+      await running.close();
       await Promise.all([presence.close(), stats.close()]);
     },
   };

@@ -1,0 +1,116 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../support/server.js";
+
+const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** Bundles test/browser/client.ts for the browser, as a UI's build would. */
+async function bundleClient(): Promise<string> {
+  const outDir = await mkdtemp(join(tmpdir(), "muster-browser-"));
+  try {
+    await build({
+      logLevel: "silent",
+      configFile: false,
+      build: {
+        outDir,
+        emptyOutDir: true,
+        minify: false,
+        lib: {
+          entry: new URL("./client.ts", import.meta.url).pathname,
+          formats: ["iife"],
+          name: "client",
+          fileName: () => "client.js",
+        },
+      },
+    });
+    return await readFile(join(outDir, "client.js"), "utf8");
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+/** A page on its own origin that loads the bundle, like a UI served apart from muster. */
+async function servePage(script: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.url === "/client.js") {
+      res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+    } else {
+      res
+        .writeHead(200, { "content-type": "text/html" })
+        .end('<!doctype html><script src="/client.js"></script>');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("connect-web in headless Chromium", () => {
+  let page: Awaited<ReturnType<typeof servePage>>;
+  let allowed: TestServer;
+  let closed: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    page = await servePage(await bundleClient());
+    allowed = await startTestServer({}, { corsOrigins: [page.url] });
+    closed = await startTestServer();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([allowed?.close(), closed?.close(), page?.close()]);
+  });
+
+  it("calls every kind of RPC over Connect and gRPC-Web from another origin", async () => {
+    const tab = await browser.newPage();
+    await tab.goto(page.url);
+    const result = await tab.evaluate(
+      (url) => (globalThis as never as { runMuster: (u: string) => unknown }).runMuster(url),
+      allowed.url,
+    );
+    const expected = (worker: string) => ({
+      listed: [{ id: worker, tags: ["browser"] }],
+      categories: ["cpu", "memory"],
+      error: {
+        code: "InvalidArgument",
+        message: "timeout: timeout must not be negative",
+        subcode: "1002",
+      },
+    });
+    expect(result).toEqual({
+      connect: expected("browser-connect"),
+      grpcWeb: expected("browser-grpc-web"),
+    });
+  });
+
+  it("is refused by the browser when muster does not allow the page's origin", async () => {
+    const tab = await browser.newPage();
+    await tab.goto(page.url);
+    const outcome = await tab.evaluate(
+      (url) =>
+        (globalThis as never as { tryMuster: (u: string) => Promise<string> }).tryMuster(url),
+      closed.url,
+    );
+    expect(outcome).toMatch(/^failed: /);
+  });
+});
