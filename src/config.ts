@@ -7,6 +7,7 @@ export interface Config {
   readonly port: number;
   readonly presence: "memory" | "nats";
   readonly natsUrl: string;
+  readonly natsBucket: string;
   readonly stats: "memory" | "influx";
   readonly influxUrl: string;
   readonly influxDb: string;
@@ -16,6 +17,7 @@ export interface Config {
   readonly statsMaxSamples: number;
   readonly maxBuckets: number;
   readonly logLevel: string;
+  readonly corsOrigins: readonly string[];
 }
 
 /** A bad flag or environment value; main prints its message alone and exits. */
@@ -47,6 +49,12 @@ const SETTINGS = {
     env: "NATS_URL",
     fallback: "nats://127.0.0.1:4222",
     help: "NATS server for --presence nats",
+  },
+  natsBucket: {
+    flag: "nats-bucket",
+    env: "NATS_BUCKET",
+    fallback: "muster_workers",
+    help: "JetStream key-value bucket for --presence nats (created if missing)",
   },
   stats: {
     flag: "stats",
@@ -95,6 +103,12 @@ const SETTINGS = {
     env: "MUSTER_MAX_BUCKETS",
     fallback: String(DEFAULT_SERVICE_OPTIONS.maxBuckets),
     help: "most buckets one get_stats / get_activity_report answer may have",
+  },
+  corsOrigins: {
+    flag: "cors-origins",
+    env: "MUSTER_CORS_ORIGINS",
+    fallback: "",
+    help: 'origins browsers may call from, comma-separated, or "*" (none: no CORS)',
   },
   logLevel: {
     flag: "log-level",
@@ -146,6 +160,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     port,
     presence: oneOf(value("presence"), ["memory", "nats"] as const),
     natsUrl: parseUrl(value("natsUrl"), ["nats:", "tls:", "ws:", "wss:"]),
+    natsBucket: bucketName(value("natsBucket")),
     stats: oneOf(value("stats"), ["memory", "influx"] as const),
     influxUrl: parseUrl(value("influxUrl"), ["http:", "https:"]),
     influxDb: nonEmpty(value("influxDb")),
@@ -154,6 +169,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     statsRetentionMs: parseDuration(value("statsRetention")),
     statsMaxSamples: positiveInteger(value("statsMaxSamples")),
     maxBuckets: positiveInteger(value("maxBuckets")),
+    corsOrigins: parseOrigins(value("corsOrigins")),
     logLevel: oneOf(value("logLevel"), [
       "fatal",
       "error",
@@ -198,6 +214,14 @@ function parseUrl({ text, source }: Value, protocols: readonly string[]): string
   return text;
 }
 
+/** JetStream names the bucket's stream KV_<bucket>; NATS allows only these characters in it. */
+function bucketName({ text, source }: Value): string {
+  if (!/^[-\w]+$/.test(text)) {
+    throw new ConfigError(`${source}: expected letters, digits, "-" and "_" only, got "${text}"`);
+  }
+  return text;
+}
+
 function nonEmpty({ text, source }: Value): string {
   if (text.trim() === "") throw new ConfigError(`${source}: must not be empty`);
   return text;
@@ -234,4 +258,24 @@ function parseDuration({ text, source }: Value): number {
   const ms = Number(match[1]) * (UNIT_MS[match[2] as string] as number);
   if (ms <= 0) throw new ConfigError(`${source}: must be longer than 0, got "${text}"`);
   return ms;
+}
+
+function parseOrigins({ text, source }: Value): string[] {
+  const origins = text
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  for (const origin of origins) {
+    if (origin === "*") continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || url.origin !== origin) {
+      throw new ConfigError(`${source}: "${origin}" is not an origin like https://ui.example.com`);
+    }
+  }
+  return origins;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { MemoryPresenceStore } from "./presence/memory.js";
+import { openNatsPresenceStore } from "./presence/nats.js";
 import type { PresenceStore } from "./presence/store.js";
 import { type RunningServer, startServer } from "./server.js";
 import { InfluxStatsStore } from "./stats/influx.js";
@@ -30,7 +31,13 @@ export async function startMuster(config: Config, log: Logger): Promise<Muster> 
     clock: systemClock,
     options: { maxBuckets: config.maxBuckets },
   });
-  const server = await startServer({ host: config.host, port: config.port, service, log });
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    service,
+    log,
+    corsOrigins: config.corsOrigins,
+  });
   log.info(
     { url: server.url },
     `muster listening on ${server.url} (gRPC, gRPC-Web, Connect, ClearML JSON)`,
@@ -46,7 +53,11 @@ export async function startMuster(config: Config, log: Logger): Promise<Muster> 
 
 async function createPresenceStore(config: Config, log: Logger): Promise<PresenceStore> {
   if (config.presence === "nats") {
-    throw new Error("--presence nats: the NATS presence store is not implemented yet; use memory");
+    const { natsUrl: url, natsBucket: bucket } = config;
+    // Resolves once the bucket is loaded into the view, so the server starts with every worker.
+    const store = await openNatsPresenceStore({ url, bucket, clock: systemClock, log });
+    log.info({ url, bucket }, `presence: NATS JetStream KV bucket ${bucket} at ${url}`);
+    return store;
   }
   log.info("presence: in memory (registrations are lost on restart)");
   return new MemoryPresenceStore(systemClock);

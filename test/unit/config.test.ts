@@ -34,10 +34,19 @@ describe("configuration", () => {
     [["--stats-retention", "7 days"], "--stats-retention"],
     [["--stats-max-samples", "-1"], "--stats-max-samples"],
     [["--max-buckets", "0"], "--max-buckets"],
+    [["--cors-origins", "https://ui.example.com/path"], "--cors-origins"],
     [["--bogus", "1"], "--bogus"],
   ])("refuses %j with a message naming %s", (argv, flag) => {
     expect(() => loadConfig(argv, {})).toThrow(ConfigError);
     expect(() => loadConfig(argv, {})).toThrow(flag);
+  });
+
+  it("reads CORS origins as a list, none by default", () => {
+    expect(loadConfig([], {}).corsOrigins).toEqual([]);
+    expect(
+      loadConfig(["--cors-origins", "https://a.example, http://b.example:3000"], {}).corsOrigins,
+    ).toEqual(["https://a.example", "http://b.example:3000"]);
+    expect(loadConfig([], { MUSTER_CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
   });
 
   it("names the environment variable when the bad value came from there", () => {
