@@ -77,6 +77,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const listener = net.createServer(async (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
+    // RPCs are small request/response exchanges: Nagle's delay would add ~40 ms to each.
+    socket.setNoDelay(true);
     socket.on("error", (error) => log.debug({ err: error }, "connection error"));
     const sniffed = await sniffProtocol(socket);
     if (sniffed === undefined || socket.destroyed) return;
