@@ -5,6 +5,7 @@ import { loadConfig } from "../src/config.js";
 import { Aggregation } from "../src/gen/muster/workers/v1/types_pb.js";
 import { startMuster } from "../src/muster.js";
 import { MemoryPresenceStore } from "../src/presence/memory.js";
+import { openNatsPresenceStore } from "../src/presence/nats.js";
 import { GroupCommit } from "../src/stats/group-commit.js";
 import { InfluxStatsStore } from "../src/stats/influx.js";
 import {
@@ -24,6 +25,7 @@ import { categoryOf, METRIC_KEYS, type Sample } from "../src/workers/machine-sta
 import { WorkersService } from "../src/workers/service.js";
 import { serviceContract } from "./contract/service.contract.js";
 import { type InfluxdHandle, startInfluxd } from "./harness/influxd.js";
+import { type NatsServerHandle, startNatsServer } from "./harness/nats-server.js";
 import { ManualClock } from "./support/clock.js";
 import { client } from "./support/service.js";
 
@@ -78,6 +80,33 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+// The production configuration: both real stores.
+let nats: NatsServerHandle;
+let buckets = 0;
+beforeAll(async () => {
+  nats = await startNatsServer();
+});
+afterAll(async () => {
+  await nats?.close();
+});
+
+serviceContract("NATS presence + InfluxDB stats", async (clock) => {
+  const presence = await openNatsPresenceStore({
+    url: nats.url,
+    bucket: `influx_contract_${++buckets}`,
+    clock,
+  });
+  const stats = await openStore();
+  return {
+    presence,
+    stats,
+    async close() {
+      await presence.close();
+      await dropStore(stats);
+    },
+  };
+});
 
 serviceContract("memory presence + InfluxDB stats", async (clock) => {
   const presence = new MemoryPresenceStore(clock);
