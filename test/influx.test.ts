@@ -706,6 +706,52 @@ describe("InfluxDB stats store", () => {
   });
 });
 
+describe("InfluxDB outage over the ClearML HTTP path", () => {
+  // Stops and restarts the file's influxd, like the test above: keep these last.
+  it("answers 503 with the envelope while influxd is down, 200 again once it is back, and 400 for absurd timestamps", async () => {
+    const args = ["--listen", "127.0.0.1:0", "--stats", "influx", "--influx-url", influxd.url];
+    const config = loadConfig([...args, "--influx-db", `muster_test_${++databases}`], {});
+    if (config === "help") throw new Error("unexpected help");
+    const muster = await startMuster(config, pino({ level: "silent" }));
+    const statusReport = async (body: object) => {
+      const response = await fetch(`${muster.server.url}/v2.23/workers.status_report`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const envelope = (await response.json()) as {
+        meta: { result_code: number; result_msg: string };
+      };
+      expect(envelope.meta.result_code).toBe(response.status);
+      return envelope.meta;
+    };
+    const now = Date.now();
+    const report = { worker: "http-1", timestamp: now, machine_stats: { cpu_usage: [12] } };
+    try {
+      expect((await statusReport(report)).result_code).toBe(200);
+      await influxd.stop();
+      const down = await statusReport({ ...report, timestamp: now + 1000 });
+      expect(down.result_code).toBe(503);
+      expect(down.result_msg).toContain("stats store unreachable");
+      await influxd.start();
+      expect((await statusReport({ ...report, timestamp: now + 1000 })).result_code).toBe(200);
+      for (const timestamp of [946_684_799, now + 25 * HOUR]) {
+        const refused = await statusReport({ ...report, timestamp });
+        expect([refused.result_code, refused.result_msg]).toEqual([
+          400,
+          expect.stringContaining("timestamp"),
+        ]);
+      }
+      expect(
+        await rows(`SELECT count("value") FROM "muster"."machine_stats"`, config.influxDb),
+      ).toEqual([[0, 2]]);
+    } finally {
+      await muster.close();
+      await influxql(`DROP DATABASE ${quoteIdent(config.influxDb)}`);
+    }
+  });
+});
+
 /** A small seeded PRNG, so the differential test is the same on every run. */
 function mulberry32(seed: number): () => number {
   let a = seed;
