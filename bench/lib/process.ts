@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import * as net from "node:net";
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`muster exited with ${child.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`muster did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+export interface MusterProcess {
+  readonly port: number;
+  readonly address: string;
+  readonly url: string;
+  /** Resident set size in MB, from /proc. */
+  rssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** muster as its own process (dist/main.js on this Node), so its RSS and CPU are its own. */
+export async function startMusterProcess(flags: readonly string[]): Promise<MusterProcess> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ["dist/main.js", "--listen", `127.0.0.1:${port}`, "--log-level", "warn", ...flags],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
+  await waitForPort(port, child);
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}`,
+    async rssMb() {
+      const status = await readFile(`/proc/${child.pid}/status`, "utf8");
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+      return Math.round(kb / 1024);
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}

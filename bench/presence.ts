@@ -1,0 +1,148 @@
+// Presence benchmark (issue 3): status_report throughput and latency with NATS presence next to
+// memory presence, over gRPC (ghz) and the ClearML HTTP path (wrk); GetAll latency at 10,000 and
+// 100,000 live workers; muster's RSS at 100,000. Stats stay in memory throughout, so the
+// comparison isolates the presence store. Run: npm run bench:presence
+import { startNatsServer } from "../test/harness/nats-server.js";
+import { ghz, type LoadResult } from "./lib/ghz.js";
+import { startMusterProcess } from "./lib/process.js";
+import { wrkStatusReports } from "./lib/wrk.js";
+
+const METHOD = (name: string) => `muster.workers.v1.WorkersService/${name}`;
+const REPORTING_WORKERS = 1000;
+const CONCURRENCY = 32;
+const GRPC_REPORTS = Number(process.env.BENCH_REPORTS ?? 30_000);
+const HTTP_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const FLEETS = (process.env.BENCH_FLEETS ?? "10000,100000").split(",").map(Number);
+
+const reports = Array.from({ length: REPORTING_WORKERS }, (_, i) => ({
+  worker: `bench-${i}`,
+  timestamp: "{{.TimestampUnixMilli}}",
+}));
+
+async function main(): Promise<void> {
+  const nats = await startNatsServer();
+  const stores = [
+    { name: "memory", flags: (_: string) => [] as string[] },
+    {
+      name: "nats",
+      flags: (bucket: string) => [
+        "--presence",
+        "nats",
+        "--nats-url",
+        nats.url,
+        "--nats-bucket",
+        bucket,
+      ],
+    },
+  ];
+  const throughput: Record<string, { grpc: LoadResult; http: LoadResult }> = {};
+  const getAll: Record<
+    string,
+    Record<number, LoadResult & { rssMb: number; registerRps: number }>
+  > = {};
+  try {
+    for (const store of stores) {
+      const muster = await startMusterProcess(store.flags(`bench_reports_${Date.now()}`));
+      try {
+        // Warm up: JIT, connections, every worker registered once.
+        await ghz({
+          address: muster.address,
+          method: METHOD("StatusReport"),
+          data: reports,
+          concurrency: 8,
+          requests: 3000,
+        });
+        const grpc = await ghz({
+          address: muster.address,
+          method: METHOD("StatusReport"),
+          data: reports,
+          concurrency: CONCURRENCY,
+          requests: GRPC_REPORTS,
+        });
+        const http = await wrkStatusReports({
+          url: muster.url,
+          connections: CONCURRENCY,
+          seconds: HTTP_SECONDS,
+          workers: REPORTING_WORKERS,
+          machineStats: null,
+        });
+        throughput[store.name] = { grpc, http };
+        log(store.name, "status_report gRPC", grpc);
+        log(store.name, "status_report HTTP", http);
+      } finally {
+        await muster.stop();
+      }
+      const byFleet: Record<number, LoadResult & { rssMb: number; registerRps: number }> = {};
+      getAll[store.name] = byFleet;
+      for (const fleet of FLEETS) {
+        const muster = await startMusterProcess(store.flags(`bench_fleet_${fleet}_${Date.now()}`));
+        try {
+          const registered = await ghz({
+            address: muster.address,
+            method: METHOD("Register"),
+            data: { worker: "fleet-{{.RequestNumber}}", timeout: 3600, tags: ["bench"] },
+            concurrency: CONCURRENCY,
+            requests: fleet,
+          });
+          const count = await ghz({
+            address: muster.address,
+            method: METHOD("GetCount"),
+            data: {},
+            concurrency: 1,
+            requests: 1,
+          });
+          if (count.errors > 0) throw new Error("GetCount failed");
+          const result = await ghz({
+            address: muster.address,
+            method: METHOD("GetAll"),
+            data: { lastSeen: 0 },
+            concurrency: 1,
+            requests: fleet >= 100_000 ? 10 : 40,
+          });
+          const rssMb = await muster.rssMb();
+          byFleet[fleet] = { ...result, rssMb, registerRps: registered.rps };
+          log(
+            store.name,
+            `GetAll at ${fleet} workers (RSS ${rssMb} MB, register ${registered.rps}/s)`,
+            result,
+          );
+        } finally {
+          await muster.stop();
+        }
+      }
+    }
+  } finally {
+    await nats.close();
+  }
+
+  const mem = throughput.memory;
+  const nat = throughput.nats;
+  if (mem && nat) {
+    console.log("\n| status_report | memory presence | NATS presence | NATS / memory |");
+    console.log("|---|---|---|---|");
+    for (const path of ["grpc", "http"] as const) {
+      const m = mem[path];
+      const n = nat[path];
+      console.log(
+        `| ${path === "grpc" ? "gRPC (ghz)" : "ClearML HTTP (wrk)"} | ${m.rps}/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms | ${n.rps}/s, p50 ${n.p50Ms} ms, p99 ${n.p99Ms} ms | ${Math.round((n.rps / m.rps) * 100)} % |`,
+      );
+    }
+  }
+  console.log("\n| GetAll (gRPC) | store | p50 | p90 | RSS after |");
+  console.log("|---|---|---|---|---|");
+  for (const [store, byFleet] of Object.entries(getAll)) {
+    for (const [fleet, r] of Object.entries(byFleet)) {
+      console.log(
+        `| ${Number(fleet).toLocaleString("en")} workers | ${store} | ${r.p50Ms} ms | ${r.p90Ms} ms | ${r.rssMb} MB |`,
+      );
+    }
+  }
+}
+
+function log(store: string, what: string, r: LoadResult): void {
+  console.log(
+    `${store.padEnd(6)} ${what}: ${r.requests} requests, ${r.rps}/s, p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms, errors ${r.errors}`,
+  );
+}
+
+await main();
