@@ -47,7 +47,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const clearml = clearmlHandler({ operations, callContextOf, log });
   const handler = connectNodeAdapter({
-    routes: workersRoutes(operations, log),
+    routes: workersRoutes(operations, options.service, log),
     contextValues: (req) => createContextValues().set(callContextKey, callContextOf(req)),
     fallback: (req, res) => {
       clearml(req, res).catch((error: unknown) => {

@@ -1,6 +1,15 @@
 import type { Clock } from "../workers/clock.js";
 import { DeadlineHeap } from "./deadline-heap.js";
-import { deadlineMs, type PresenceRecord, type PresenceStore, type WorkerKey } from "./store.js";
+import { Listeners } from "./listeners.js";
+import {
+  deadlineMs,
+  type LeftReason,
+  type PresenceEvent,
+  type PresenceRecord,
+  type PresenceStore,
+  type PresenceWatch,
+  type WorkerKey,
+} from "./store.js";
 
 interface Entry {
   readonly key: WorkerKey;
@@ -15,11 +24,13 @@ export class MemoryPresenceStore implements PresenceStore {
   private readonly entries = new Map<string, Entry>();
   private readonly byCompany = new Map<string, Set<string>>();
   private readonly deadlines = new DeadlineHeap();
+  private readonly listeners = new Listeners();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly clock: Clock) {
-    // Reads are exact without it; the timer frees the memory of workers nobody asks about.
-    this.sweeper = setInterval(() => this.dropExpired(), 1000);
+    // Reads are exact without it; the timer frees the memory of workers nobody asks about and
+    // tells watchers of expiry soon after the deadline (popping nothing costs next to nothing).
+    this.sweeper = setInterval(() => this.dropExpired(), 250);
     this.sweeper.unref();
   }
 
@@ -29,7 +40,8 @@ export class MemoryPresenceStore implements PresenceStore {
   ): Promise<PresenceRecord> {
     this.dropExpired();
     const id = idOf(key);
-    const record = change(this.entries.get(id)?.record);
+    const current = this.entries.get(id)?.record;
+    const record = change(current);
     this.entries.set(id, { key, record });
     let ids = this.byCompany.get(key.company);
     if (ids === undefined) {
@@ -38,14 +50,29 @@ export class MemoryPresenceStore implements PresenceStore {
     }
     ids.add(id);
     this.deadlines.set(id, deadlineMs(record));
+    this.listeners.emit(key.company, {
+      kind: current === undefined ? "joined" : "updated",
+      record,
+    });
     return record;
   }
 
   async remove(key: WorkerKey): Promise<void> {
-    this.delete(idOf(key));
+    this.dropExpired();
+    this.delete(idOf(key), "unregistered");
   }
 
   async list(company: string): Promise<PresenceRecord[]> {
+    return this.live(company);
+  }
+
+  async watch(company: string, listener: (event: PresenceEvent) => void): Promise<PresenceWatch> {
+    // Synchronous from snapshot to listener: no change can fall in between.
+    const snapshot = this.live(company);
+    return { snapshot, stop: this.listeners.add(company, listener) };
+  }
+
+  private live(company: string): PresenceRecord[] {
     this.dropExpired();
     const live: PresenceRecord[] = [];
     for (const id of this.byCompany.get(company) ?? []) {
@@ -59,12 +86,17 @@ export class MemoryPresenceStore implements PresenceStore {
     clearInterval(this.sweeper);
   }
 
+  /** Watches not yet stopped; lets tests check that a client going away ends its watch. */
+  get watchers(): number {
+    return this.listeners.size;
+  }
+
   /** Entries held, live or not yet swept; lets tests check that expiry frees memory. */
   get size(): number {
     return this.entries.size;
   }
 
-  private delete(id: string): void {
+  private delete(id: string, reason: LeftReason): void {
     const entry = this.entries.get(id);
     if (entry === undefined) return;
     this.entries.delete(id);
@@ -72,10 +104,11 @@ export class MemoryPresenceStore implements PresenceStore {
     const ids = this.byCompany.get(entry.key.company);
     ids?.delete(id);
     if (ids?.size === 0) this.byCompany.delete(entry.key.company);
+    this.listeners.emit(entry.key.company, { kind: "left", record: entry.record, reason });
   }
 
   private dropExpired(): void {
-    for (const id of this.deadlines.popExpired(this.clock.now())) this.delete(id);
+    for (const id of this.deadlines.popExpired(this.clock.now())) this.delete(id, "expired");
   }
 }
 

@@ -3,7 +3,7 @@ import { type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetst
 import type { Logger } from "pino";
 import { type PresenceRecord, PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
 import type { PresenceBucket } from "./nats-bucket.js";
-import type { LeftReason } from "./nats-view.js";
+import type { LeftReason } from "./store.js";
 
 /** One message of the bucket as the view needs it. */
 export interface FeedEntry {

@@ -1,12 +1,4 @@
-import { deadlineMs, type PresenceRecord } from "./store.js";
-
-/** Why an entry went away: removed by a client, or its TTL ran out. */
-export type LeftReason = "unregistered" | "expired";
-
-/** What one applied entry changed in the view; a no-op (stale or repeated entry) changes nothing. */
-export type ViewChange =
-  | { readonly kind: "joined" | "updated"; readonly record: PresenceRecord }
-  | { readonly kind: "left"; readonly record: PresenceRecord; readonly reason: LeftReason };
+import { deadlineMs, type LeftReason, type PresenceEvent, type PresenceRecord } from "./store.js";
 
 /** The current state of one key as the view knows it: a record, or a tombstone after a removal. */
 export interface Slot {
@@ -32,6 +24,8 @@ export class PresenceView {
   /**
    * Applies the entry at `revision`: a record, or undefined for a removal. `fromWatch` removals
    * drop the key; a local removal leaves a tombstone until the watch delivers the same revision.
+   * Returns what watchers should be told, if anything: a record replacing one whose deadline had
+   * passed by `nowMs` is a worker joining again, not an update.
    */
   apply(
     key: string,
@@ -39,7 +33,8 @@ export class PresenceView {
     record: PresenceRecord | undefined,
     reason: LeftReason,
     fromWatch: boolean,
-  ): ViewChange | undefined {
+    nowMs: number,
+  ): PresenceEvent | undefined {
     const previous = this.slots.get(key);
     if (previous !== undefined && previous.revision >= revision) {
       // The watch echoing a local removal: the tombstone has done its job.
@@ -56,7 +51,8 @@ export class PresenceView {
         : { kind: "left", record: previous.record, reason };
     }
     this.set(key, { revision, record });
-    return { kind: previous?.record === undefined ? "joined" : "updated", record };
+    const wasLive = previous?.record !== undefined && deadlineMs(previous.record) > nowMs;
+    return { kind: wasLive ? "updated" : "joined", record };
   }
 
   /** Records of the company whose deadline is after `nowMs`. */
@@ -69,9 +65,26 @@ export class PresenceView {
     return live;
   }
 
-  /** Every key and slot, for comparing one view with another after a resync. */
-  entries(): IterableIterator<[string, Slot]> {
-    return this.slots.entries();
+  /**
+   * What watchers of this view must be told for it to become `next` (after a resync, when the
+   * watch that would have reported the changes in between was down).
+   */
+  changesTo(next: PresenceView, nowMs: number): Array<[string, PresenceEvent]> {
+    const changes: Array<[string, PresenceEvent]> = [];
+    for (const [key, slot] of next.slots) {
+      if (slot.record === undefined) continue;
+      const before = this.slots.get(key);
+      if (before?.revision === slot.revision) continue;
+      const wasLive = before?.record !== undefined && deadlineMs(before.record) > nowMs;
+      changes.push([key, { kind: wasLive ? "updated" : "joined", record: slot.record }]);
+    }
+    for (const [key, slot] of this.slots) {
+      if (slot.record === undefined || next.slots.get(key)?.record !== undefined) continue;
+      // The marker that said why is gone with the outage: a passed deadline means it expired.
+      const reason = deadlineMs(slot.record) <= nowMs ? "expired" : "unregistered";
+      changes.push([key, { kind: "left", record: slot.record, reason }]);
+    }
+    return changes;
   }
 
   get size(): number {
@@ -100,7 +113,8 @@ export class PresenceView {
   }
 }
 
-function companyOf(key: string): string {
+/** The company token of an encoded key: its first part. */
+export function companyOf(key: string): string {
   const dot = key.indexOf(".");
   return dot < 0 ? key : key.slice(0, dot);
 }

@@ -6,12 +6,21 @@ import { PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
 import type { Clock } from "../workers/clock.js";
 import { ApiError, unavailable } from "../workers/errors.js";
 import { KeyedLock } from "./keyed-lock.js";
+import { Listeners } from "./listeners.js";
 import { openBucket, type PresenceBucket } from "./nats-bucket.js";
 import { connectNats, messageOf } from "./nats-connect.js";
 import { type Feed, type FeedEntry, startFeed } from "./nats-feed.js";
 import { companyToken, encodeKey } from "./nats-keys.js";
-import { type LeftReason, PresenceView, type Slot } from "./nats-view.js";
-import { deadlineMs, type PresenceRecord, type PresenceStore, type WorkerKey } from "./store.js";
+import { companyOf, PresenceView, type Slot } from "./nats-view.js";
+import {
+  deadlineMs,
+  type LeftReason,
+  type PresenceEvent,
+  type PresenceRecord,
+  type PresenceStore,
+  type PresenceWatch,
+  type WorkerKey,
+} from "./store.js";
 
 export const DEFAULT_BUCKET = "muster_workers";
 
@@ -74,6 +83,8 @@ export class NatsPresenceStore implements PresenceStore {
   private readonly markerTtl: string;
   private readonly loadTimeoutMs: number;
   private readonly locks = new KeyedLock();
+  /** Watchers by company token, told of every change to the current view. */
+  private readonly listeners = new Listeners();
   private view = new PresenceView();
   /** The view a resync is building, which local writes must reach too. */
   private loading: PresenceView | undefined;
@@ -165,11 +176,27 @@ export class NatsPresenceStore implements PresenceStore {
     return this.view.list(companyToken(company), this.clock.now());
   }
 
+  async watch(company: string, listener: (event: PresenceEvent) => void): Promise<PresenceWatch> {
+    this.checkConnected();
+    if (this.resync !== undefined) await this.waitForResync(this.resync);
+    // No await between the snapshot and adding the listener: no change can fall in between.
+    const token = companyToken(company);
+    const snapshot = this.view.list(token, this.clock.now());
+    return { snapshot, stop: this.listeners.add(token, listener) };
+  }
+
+  /** Watches not yet stopped; lets tests check that a client going away ends its watch. */
+  get watchers(): number {
+    return this.listeners.size;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.generation++;
-    await this.feed?.stop();
+    // Deleting the consumer needs the server; without a connection, closing is enough.
+    const stopping = this.feed?.stop();
+    if (this.connected) await stopping;
     await this.nc.close().catch(() => undefined);
   }
 
@@ -196,14 +223,19 @@ export class NatsPresenceStore implements PresenceStore {
       return;
     }
     const previous = this.feed;
+    const changes = this.view.changesTo(next, this.clock.now());
     this.view = next;
     this.feed = feed;
+    for (const [key, event] of changes) this.listeners.emit(companyOf(key), event);
     this.loading = undefined;
     await previous?.stop();
   }
 
   private fromWatch(view: PresenceView, entry: FeedEntry): void {
-    view.apply(entry.key, entry.revision, entry.record, entry.reason, true);
+    const { key, revision, record, reason } = entry;
+    const event = view.apply(key, revision, record, reason, true, this.clock.now());
+    // A view still loading is not what watchers see yet: the swap reports its differences.
+    if (event !== undefined && view === this.view) this.listeners.emit(companyOf(key), event);
   }
 
   private applyLocal(
@@ -212,8 +244,10 @@ export class NatsPresenceStore implements PresenceStore {
     record: PresenceRecord | undefined,
     reason: LeftReason,
   ): void {
-    this.view.apply(id, revision, record, reason, false);
-    this.loading?.apply(id, revision, record, reason, false);
+    const now = this.clock.now();
+    const event = this.view.apply(id, revision, record, reason, false, now);
+    this.loading?.apply(id, revision, record, reason, false, now);
+    if (event !== undefined) this.listeners.emit(companyOf(id), event);
   }
 
   /** The key's current state in the bucket, read directly: the view was behind. */

@@ -10,6 +10,21 @@ export interface WorkerKey {
   readonly worker: string;
 }
 
+/** Why an entry stopped being live: removed by a client, or its deadline passed. */
+export type LeftReason = "unregistered" | "expired";
+
+/** A change to one company's live entries, as watchers are told of it. */
+export type PresenceEvent =
+  | { readonly kind: "joined" | "updated"; readonly record: PresenceRecord }
+  | { readonly kind: "left"; readonly record: PresenceRecord; readonly reason: LeftReason };
+
+export interface PresenceWatch {
+  /** The company's live entries when the watch began; the events continue from exactly here. */
+  readonly snapshot: PresenceRecord[];
+  /** Stops the events. */
+  stop(): void;
+}
+
 /**
  * Where live worker registrations are kept. An entry is live until its deadline
  * (last_activity_time + register_timeout); after it, no method returns it.
@@ -27,6 +42,11 @@ export interface PresenceStore {
   remove(key: WorkerKey): Promise<void>;
   /** Every live entry of the company, in no particular order. */
   list(company: string): Promise<PresenceRecord[]>;
+  /**
+   * The company's live entries now, and from then on every change to them, passed to `listener`
+   * in order (expiry is reported within about a second of the deadline).
+   */
+  watch(company: string, listener: (event: PresenceEvent) => void): Promise<PresenceWatch>;
   close(): Promise<void>;
 }
 

@@ -46,12 +46,18 @@ import {
   UnregisterRequestSchema,
   type UnregisterResponse,
   UnregisterResponseSchema,
+  type WatchWorkersRequest,
+  WatchWorkersRequestSchema,
+  type WatchWorkersResponse,
+  WatchWorkersResponseSchema,
+  LeftReason as WireLeftReason,
 } from "../gen/muster/workers/v1/workers_pb.js";
-import type { PresenceStore, WorkerKey } from "../presence/store.js";
+import type { PresenceEvent, PresenceStore, WorkerKey } from "../presence/store.js";
 import type { MetricRequest, StatsStore } from "../stats/store.js";
 import { bucketRange } from "./buckets.js";
 import type { Clock } from "./clock.js";
 import { ApiError, invalidArgument, Subcode } from "./errors.js";
+import { EventQueue } from "./event-queue.js";
 import { type WorkerFilter, workerMatcher } from "./filters.js";
 import type { CallContext } from "./identity.js";
 import { isMetricKey, samplesOf } from "./machine-stats.js";
@@ -67,6 +73,8 @@ export interface ServiceOptions {
   readonly maxBuckets: number;
   /** Whether status_report from an unknown worker registers it (ClearML's default) or fails. */
   readonly autoRegister: boolean;
+  /** Events a WatchWorkers client may fall behind by before its stream is ended. */
+  readonly maxPendingEvents: number;
 }
 
 export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
@@ -74,6 +82,7 @@ export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
   defaultLastSeenSeconds: 3600,
   maxBuckets: 10_000,
   autoRegister: true,
+  maxPendingEvents: 10_000,
 };
 
 export interface ServiceDeps {
@@ -229,6 +238,28 @@ export class WorkersService {
     });
   }
 
+  /**
+   * The company's live workers, then every change to them, until `signal` aborts. Not a ClearML
+   * endpoint: only the RPC protocols serve it.
+   */
+  async *watchWorkers(
+    request: WatchWorkersRequest,
+    ctx: CallContext,
+    signal: AbortSignal,
+  ): AsyncGenerator<WatchWorkersResponse> {
+    validate(WatchWorkersRequestSchema, request);
+    const queue = new EventQueue<PresenceEvent>(this.options.maxPendingEvents, signal);
+    const watch = await this.presence.watch(ctx.identity.company, (event) => queue.push(event));
+    try {
+      const now = this.clock.now();
+      const workers = watch.snapshot.map((record) => workerView(record, now)).sort(byIdThenUser);
+      yield create(WatchWorkersResponseSchema, { event: { case: "snapshot", value: { workers } } });
+      for await (const event of queue) yield eventResponse(event, this.clock.now());
+    } finally {
+      watch.stop();
+    }
+  }
+
   /** The caller's company's live workers that pass the filter, by worker id then user. */
   private async liveWorkers(ctx: CallContext, filter: WorkerFilter): Promise<Worker[]> {
     const now = this.clock.now();
@@ -307,6 +338,18 @@ function workerView(record: PresenceRecord, nowMs: number): Worker {
     ...worker,
     task: create(CurrentTaskEntrySchema, { ...worker.task, runningTime: BigInt(runningSeconds) }),
   });
+}
+
+function eventResponse(event: PresenceEvent, nowMs: number): WatchWorkersResponse {
+  const worker = workerView(event.record, nowMs);
+  if (event.kind === "left") {
+    const reason =
+      event.reason === "expired" ? WireLeftReason.EXPIRED : WireLeftReason.UNREGISTERED;
+    return create(WatchWorkersResponseSchema, {
+      event: { case: "left", value: { worker, reason } },
+    });
+  }
+  return create(WatchWorkersResponseSchema, { event: { case: event.kind, value: worker } });
 }
 
 function byIdThenUser(a: Worker, b: Worker): number {

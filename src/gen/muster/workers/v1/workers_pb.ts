@@ -2,8 +2,8 @@
 // @generated from file muster/workers/v1/workers.proto (package muster.workers.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { ActivitySeries, MachineStats, MetricsCategory, StatItem, Worker, WorkerStats } from "./types_pb.js";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file muster/workers/v1/workers.proto.
  */
 export const file_muster_workers_v1_workers: GenFile = /*@__PURE__*/
-  fileDesc("Ch9tdXN0ZXIvd29ya2Vycy92MS93b3JrZXJzLnByb3RvEhFtdXN0ZXIud29ya2Vycy52MSLvAQoPUmVnaXN0ZXJSZXF1ZXN0EhsKBndvcmtlchgBIAEoCUILukgIyAEBcgMYgAISVgoHdGltZW91dBgCIAEoBUJFukhCugE/ChR0aW1lb3V0X25vdF9uZWdhdGl2ZRIcdGltZW91dCBtdXN0IG5vdCBiZSBuZWdhdGl2ZRoJdGhpcyA+PSAwEiAKBnF1ZXVlcxgDIAMoCUIQukgNkgEKEOgHIgVyAxiAAhIeCgR0YWdzGAQgAygJQhC6SA2SAQoQ6AciBXIDGIACEiUKC3N5c3RlbV90YWdzGAUgAygJQhC6SA2SAQoQ6AciBXIDGIACIhIKEFJlZ2lzdGVyUmVzcG9uc2UiMAoRVW5yZWdpc3RlclJlcXVlc3QSGwoGd29ya2VyGAEgASgJQgu6SAjIAQFyAxiAAiIUChJVbnJlZ2lzdGVyUmVzcG9uc2UinwIKE1N0YXR1c1JlcG9ydFJlcXVlc3QSGwoGd29ya2VyGAEgASgJQgu6SAjIAQFyAxiAAhIZCgl0aW1lc3RhbXAYAiABKANCBrpIA8gBARIWCgR0YXNrGAMgASgJQgi6SAVyAxiAAhIXCgVxdWV1ZRgEIAEoCUIIukgFcgMYgAISIAoGcXVldWVzGAUgAygJQhC6SA2SAQoQ6AciBXIDGIACEh4KBHRhZ3MYBiADKAlCELpIDZIBChDoByIFcgMYgAISJQoLc3lzdGVtX3RhZ3MYByADKAlCELpIDZIBChDoByIFcgMYgAISNgoNbWFjaGluZV9zdGF0cxgIIAEoCzIfLm11c3Rlci53b3JrZXJzLnYxLk1hY2hpbmVTdGF0cyIWChRTdGF0dXNSZXBvcnRSZXNwb25zZSKDAQoNR2V0QWxsUmVxdWVzdBIfCglsYXN0X3NlZW4YASABKAVCB7pIBBoCKABIAIgBARIMCgR0YWdzGAIgAygJEhMKC3N5c3RlbV90YWdzGAMgAygJEiAKDndvcmtlcl9wYXR0ZXJuGAQgASgJQgi6SAVyAxiACEIMCgpfbGFzdF9zZWVuIjwKDkdldEFsbFJlc3BvbnNlEioKB3dvcmtlcnMYASADKAsyGS5tdXN0ZXIud29ya2Vycy52MS5Xb3JrZXIicgoPR2V0Q291bnRSZXF1ZXN0EhoKCWxhc3Rfc2VlbhgBIAEoBUIHukgEGgIoABIMCgR0YWdzGAIgAygJEhMKC3N5c3RlbV90YWdzGAMgAygJEiAKDndvcmtlcl9wYXR0ZXJuGAQgASgJQgi6SAVyAxiACCIhChBHZXRDb3VudFJlc3BvbnNlEg0KBWNvdW50GAEgASgFIoADCg9HZXRTdGF0c1JlcXVlc3QSEgoKd29ya2VyX2lkcxgBIAMoCRIeCglmcm9tX2RhdGUYAiABKAFCBrpIA8gBAUgAiAEBEhwKB3RvX2RhdGUYAyABKAFCBrpIA8gBAUgBiAEBEhkKCGludGVydmFsGAQgASgFQge6SAQaAigBEjYKBWl0ZW1zGAUgAygLMhsubXVzdGVyLndvcmtlcnMudjEuU3RhdEl0ZW1CCrpIB5IBBAgBEGQSGAoQc3BsaXRfYnlfdmFyaWFudBgGIAEoCDqTAbpIjwEajAEKGGZyb21fZGF0ZV9iZWZvcmVfdG9fZGF0ZRIjZnJvbV9kYXRlIG11c3QgYmUgbGVzcyB0aGFuIHRvX2RhdGUaSyFoYXModGhpcy5mcm9tX2RhdGUpIHx8ICFoYXModGhpcy50b19kYXRlKSB8fCB0aGlzLmZyb21fZGF0ZSA8IHRoaXMudG9fZGF0ZUIMCgpfZnJvbV9kYXRlQgoKCF90b19kYXRlIkMKEEdldFN0YXRzUmVzcG9uc2USLwoHd29ya2VycxgBIAMoCzIeLm11c3Rlci53b3JrZXJzLnYxLldvcmtlclN0YXRzIqMCChhHZXRBY3Rpdml0eVJlcG9ydFJlcXVlc3QSHgoJZnJvbV9kYXRlGAEgASgBQga6SAPIAQFIAIgBARIcCgd0b19kYXRlGAIgASgBQga6SAPIAQFIAYgBARIZCghpbnRlcnZhbBgDIAEoBUIHukgEGgIoATqTAbpIjwEajAEKGGZyb21fZGF0ZV9iZWZvcmVfdG9fZGF0ZRIjZnJvbV9kYXRlIG11c3QgYmUgbGVzcyB0aGFuIHRvX2RhdGUaSyFoYXModGhpcy5mcm9tX2RhdGUpIHx8ICFoYXModGhpcy50b19kYXRlKSB8fCB0aGlzLmZyb21fZGF0ZSA8IHRoaXMudG9fZGF0ZUIMCgpfZnJvbV9kYXRlQgoKCF90b19kYXRlIoABChlHZXRBY3Rpdml0eVJlcG9ydFJlc3BvbnNlEjAKBXRvdGFsGAEgASgLMiEubXVzdGVyLndvcmtlcnMudjEuQWN0aXZpdHlTZXJpZXMSMQoGYWN0aXZlGAIgASgLMiEubXVzdGVyLndvcmtlcnMudjEuQWN0aXZpdHlTZXJpZXMiKgoUR2V0TWV0cmljS2V5c1JlcXVlc3QSEgoKd29ya2VyX2lkcxgBIAMoCSJPChVHZXRNZXRyaWNLZXlzUmVzcG9uc2USNgoKY2F0ZWdvcmllcxgBIAMoCzIiLm11c3Rlci53b3JrZXJzLnYxLk1ldHJpY3NDYXRlZ29yeTL7BwoOV29ya2Vyc1NlcnZpY2UScQoIUmVnaXN0ZXISIi5tdXN0ZXIud29ya2Vycy52MS5SZWdpc3RlclJlcXVlc3QaIy5tdXN0ZXIud29ya2Vycy52MS5SZWdpc3RlclJlc3BvbnNlIhyC0+STAhY6ASoiES93b3JrZXJzLnJlZ2lzdGVyEnkKClVucmVnaXN0ZXISJC5tdXN0ZXIud29ya2Vycy52MS5VbnJlZ2lzdGVyUmVxdWVzdBolLm11c3Rlci53b3JrZXJzLnYxLlVucmVnaXN0ZXJSZXNwb25zZSIegtPkkwIYOgEqIhMvd29ya2Vycy51bnJlZ2lzdGVyEoIBCgxTdGF0dXNSZXBvcnQSJi5tdXN0ZXIud29ya2Vycy52MS5TdGF0dXNSZXBvcnRSZXF1ZXN0GicubXVzdGVyLndvcmtlcnMudjEuU3RhdHVzUmVwb3J0UmVzcG9uc2UiIYLT5JMCGzoBKiIWL3dvcmtlcnMuc3RhdHVzX3JlcG9ydBJqCgZHZXRBbGwSIC5tdXN0ZXIud29ya2Vycy52MS5HZXRBbGxSZXF1ZXN0GiEubXVzdGVyLndvcmtlcnMudjEuR2V0QWxsUmVzcG9uc2UiG4LT5JMCFToBKiIQL3dvcmtlcnMuZ2V0X2FsbBJyCghHZXRDb3VudBIiLm11c3Rlci53b3JrZXJzLnYxLkdldENvdW50UmVxdWVzdBojLm11c3Rlci53b3JrZXJzLnYxLkdldENvdW50UmVzcG9uc2UiHYLT5JMCFzoBKiISL3dvcmtlcnMuZ2V0X2NvdW50EnIKCEdldFN0YXRzEiIubXVzdGVyLndvcmtlcnMudjEuR2V0U3RhdHNSZXF1ZXN0GiMubXVzdGVyLndvcmtlcnMudjEuR2V0U3RhdHNSZXNwb25zZSIdgtPkkwIXOgEqIhIvd29ya2Vycy5nZXRfc3RhdHMSlwEKEUdldEFjdGl2aXR5UmVwb3J0EisubXVzdGVyLndvcmtlcnMudjEuR2V0QWN0aXZpdHlSZXBvcnRSZXF1ZXN0GiwubXVzdGVyLndvcmtlcnMudjEuR2V0QWN0aXZpdHlSZXBvcnRSZXNwb25zZSIngtPkkwIhOgEqIhwvd29ya2Vycy5nZXRfYWN0aXZpdHlfcmVwb3J0EocBCg1HZXRNZXRyaWNLZXlzEicubXVzdGVyLndvcmtlcnMudjEuR2V0TWV0cmljS2V5c1JlcXVlc3QaKC5tdXN0ZXIud29ya2Vycy52MS5HZXRNZXRyaWNLZXlzUmVzcG9uc2UiI4LT5JMCHToBKiIYL3dvcmtlcnMuZ2V0X21ldHJpY19rZXlzYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_muster_workers_v1_types]);
+  fileDesc("Ch9tdXN0ZXIvd29ya2Vycy92MS93b3JrZXJzLnByb3RvEhFtdXN0ZXIud29ya2Vycy52MSLvAQoPUmVnaXN0ZXJSZXF1ZXN0EhsKBndvcmtlchgBIAEoCUILukgIyAEBcgMYgAISVgoHdGltZW91dBgCIAEoBUJFukhCugE/ChR0aW1lb3V0X25vdF9uZWdhdGl2ZRIcdGltZW91dCBtdXN0IG5vdCBiZSBuZWdhdGl2ZRoJdGhpcyA+PSAwEiAKBnF1ZXVlcxgDIAMoCUIQukgNkgEKEOgHIgVyAxiAAhIeCgR0YWdzGAQgAygJQhC6SA2SAQoQ6AciBXIDGIACEiUKC3N5c3RlbV90YWdzGAUgAygJQhC6SA2SAQoQ6AciBXIDGIACIhIKEFJlZ2lzdGVyUmVzcG9uc2UiMAoRVW5yZWdpc3RlclJlcXVlc3QSGwoGd29ya2VyGAEgASgJQgu6SAjIAQFyAxiAAiIUChJVbnJlZ2lzdGVyUmVzcG9uc2UinwIKE1N0YXR1c1JlcG9ydFJlcXVlc3QSGwoGd29ya2VyGAEgASgJQgu6SAjIAQFyAxiAAhIZCgl0aW1lc3RhbXAYAiABKANCBrpIA8gBARIWCgR0YXNrGAMgASgJQgi6SAVyAxiAAhIXCgVxdWV1ZRgEIAEoCUIIukgFcgMYgAISIAoGcXVldWVzGAUgAygJQhC6SA2SAQoQ6AciBXIDGIACEh4KBHRhZ3MYBiADKAlCELpIDZIBChDoByIFcgMYgAISJQoLc3lzdGVtX3RhZ3MYByADKAlCELpIDZIBChDoByIFcgMYgAISNgoNbWFjaGluZV9zdGF0cxgIIAEoCzIfLm11c3Rlci53b3JrZXJzLnYxLk1hY2hpbmVTdGF0cyIWChRTdGF0dXNSZXBvcnRSZXNwb25zZSKDAQoNR2V0QWxsUmVxdWVzdBIfCglsYXN0X3NlZW4YASABKAVCB7pIBBoCKABIAIgBARIMCgR0YWdzGAIgAygJEhMKC3N5c3RlbV90YWdzGAMgAygJEiAKDndvcmtlcl9wYXR0ZXJuGAQgASgJQgi6SAVyAxiACEIMCgpfbGFzdF9zZWVuIjwKDkdldEFsbFJlc3BvbnNlEioKB3dvcmtlcnMYASADKAsyGS5tdXN0ZXIud29ya2Vycy52MS5Xb3JrZXIicgoPR2V0Q291bnRSZXF1ZXN0EhoKCWxhc3Rfc2VlbhgBIAEoBUIHukgEGgIoABIMCgR0YWdzGAIgAygJEhMKC3N5c3RlbV90YWdzGAMgAygJEiAKDndvcmtlcl9wYXR0ZXJuGAQgASgJQgi6SAVyAxiACCIhChBHZXRDb3VudFJlc3BvbnNlEg0KBWNvdW50GAEgASgFIoADCg9HZXRTdGF0c1JlcXVlc3QSEgoKd29ya2VyX2lkcxgBIAMoCRIeCglmcm9tX2RhdGUYAiABKAFCBrpIA8gBAUgAiAEBEhwKB3RvX2RhdGUYAyABKAFCBrpIA8gBAUgBiAEBEhkKCGludGVydmFsGAQgASgFQge6SAQaAigBEjYKBWl0ZW1zGAUgAygLMhsubXVzdGVyLndvcmtlcnMudjEuU3RhdEl0ZW1CCrpIB5IBBAgBEGQSGAoQc3BsaXRfYnlfdmFyaWFudBgGIAEoCDqTAbpIjwEajAEKGGZyb21fZGF0ZV9iZWZvcmVfdG9fZGF0ZRIjZnJvbV9kYXRlIG11c3QgYmUgbGVzcyB0aGFuIHRvX2RhdGUaSyFoYXModGhpcy5mcm9tX2RhdGUpIHx8ICFoYXModGhpcy50b19kYXRlKSB8fCB0aGlzLmZyb21fZGF0ZSA8IHRoaXMudG9fZGF0ZUIMCgpfZnJvbV9kYXRlQgoKCF90b19kYXRlIkMKEEdldFN0YXRzUmVzcG9uc2USLwoHd29ya2VycxgBIAMoCzIeLm11c3Rlci53b3JrZXJzLnYxLldvcmtlclN0YXRzIqMCChhHZXRBY3Rpdml0eVJlcG9ydFJlcXVlc3QSHgoJZnJvbV9kYXRlGAEgASgBQga6SAPIAQFIAIgBARIcCgd0b19kYXRlGAIgASgBQga6SAPIAQFIAYgBARIZCghpbnRlcnZhbBgDIAEoBUIHukgEGgIoATqTAbpIjwEajAEKGGZyb21fZGF0ZV9iZWZvcmVfdG9fZGF0ZRIjZnJvbV9kYXRlIG11c3QgYmUgbGVzcyB0aGFuIHRvX2RhdGUaSyFoYXModGhpcy5mcm9tX2RhdGUpIHx8ICFoYXModGhpcy50b19kYXRlKSB8fCB0aGlzLmZyb21fZGF0ZSA8IHRoaXMudG9fZGF0ZUIMCgpfZnJvbV9kYXRlQgoKCF90b19kYXRlIoABChlHZXRBY3Rpdml0eVJlcG9ydFJlc3BvbnNlEjAKBXRvdGFsGAEgASgLMiEubXVzdGVyLndvcmtlcnMudjEuQWN0aXZpdHlTZXJpZXMSMQoGYWN0aXZlGAIgASgLMiEubXVzdGVyLndvcmtlcnMudjEuQWN0aXZpdHlTZXJpZXMiKgoUR2V0TWV0cmljS2V5c1JlcXVlc3QSEgoKd29ya2VyX2lkcxgBIAMoCSJPChVHZXRNZXRyaWNLZXlzUmVzcG9uc2USNgoKY2F0ZWdvcmllcxgBIAMoCzIiLm11c3Rlci53b3JrZXJzLnYxLk1ldHJpY3NDYXRlZ29yeSIVChNXYXRjaFdvcmtlcnNSZXF1ZXN0IuABChRXYXRjaFdvcmtlcnNSZXNwb25zZRI1CghzbmFwc2hvdBgBIAEoCzIhLm11c3Rlci53b3JrZXJzLnYxLldvcmtlclNuYXBzaG90SAASKwoGam9pbmVkGAIgASgLMhkubXVzdGVyLndvcmtlcnMudjEuV29ya2VySAASLAoHdXBkYXRlZBgDIAEoCzIZLm11c3Rlci53b3JrZXJzLnYxLldvcmtlckgAEi0KBGxlZnQYBCABKAsyHS5tdXN0ZXIud29ya2Vycy52MS5Xb3JrZXJMZWZ0SABCBwoFZXZlbnQiPAoOV29ya2VyU25hcHNob3QSKgoHd29ya2VycxgBIAMoCzIZLm11c3Rlci53b3JrZXJzLnYxLldvcmtlciJmCgpXb3JrZXJMZWZ0EikKBndvcmtlchgBIAEoCzIZLm11c3Rlci53b3JrZXJzLnYxLldvcmtlchItCgZyZWFzb24YAiABKA4yHS5tdXN0ZXIud29ya2Vycy52MS5MZWZ0UmVhc29uKmAKCkxlZnRSZWFzb24SGwoXTEVGVF9SRUFTT05fVU5TUEVDSUZJRUQQABIcChhMRUZUX1JFQVNPTl9VTlJFR0lTVEVSRUQQARIXChNMRUZUX1JFQVNPTl9FWFBJUkVEEAIy3ggKDldvcmtlcnNTZXJ2aWNlEnEKCFJlZ2lzdGVyEiIubXVzdGVyLndvcmtlcnMudjEuUmVnaXN0ZXJSZXF1ZXN0GiMubXVzdGVyLndvcmtlcnMudjEuUmVnaXN0ZXJSZXNwb25zZSIcgtPkkwIWOgEqIhEvd29ya2Vycy5yZWdpc3RlchJ5CgpVbnJlZ2lzdGVyEiQubXVzdGVyLndvcmtlcnMudjEuVW5yZWdpc3RlclJlcXVlc3QaJS5tdXN0ZXIud29ya2Vycy52MS5VbnJlZ2lzdGVyUmVzcG9uc2UiHoLT5JMCGDoBKiITL3dvcmtlcnMudW5yZWdpc3RlchKCAQoMU3RhdHVzUmVwb3J0EiYubXVzdGVyLndvcmtlcnMudjEuU3RhdHVzUmVwb3J0UmVxdWVzdBonLm11c3Rlci53b3JrZXJzLnYxLlN0YXR1c1JlcG9ydFJlc3BvbnNlIiGC0+STAhs6ASoiFi93b3JrZXJzLnN0YXR1c19yZXBvcnQSagoGR2V0QWxsEiAubXVzdGVyLndvcmtlcnMudjEuR2V0QWxsUmVxdWVzdBohLm11c3Rlci53b3JrZXJzLnYxLkdldEFsbFJlc3BvbnNlIhuC0+STAhU6ASoiEC93b3JrZXJzLmdldF9hbGwScgoIR2V0Q291bnQSIi5tdXN0ZXIud29ya2Vycy52MS5HZXRDb3VudFJlcXVlc3QaIy5tdXN0ZXIud29ya2Vycy52MS5HZXRDb3VudFJlc3BvbnNlIh2C0+STAhc6ASoiEi93b3JrZXJzLmdldF9jb3VudBJyCghHZXRTdGF0cxIiLm11c3Rlci53b3JrZXJzLnYxLkdldFN0YXRzUmVxdWVzdBojLm11c3Rlci53b3JrZXJzLnYxLkdldFN0YXRzUmVzcG9uc2UiHYLT5JMCFzoBKiISL3dvcmtlcnMuZ2V0X3N0YXRzEpcBChFHZXRBY3Rpdml0eVJlcG9ydBIrLm11c3Rlci53b3JrZXJzLnYxLkdldEFjdGl2aXR5UmVwb3J0UmVxdWVzdBosLm11c3Rlci53b3JrZXJzLnYxLkdldEFjdGl2aXR5UmVwb3J0UmVzcG9uc2UiJ4LT5JMCIToBKiIcL3dvcmtlcnMuZ2V0X2FjdGl2aXR5X3JlcG9ydBKHAQoNR2V0TWV0cmljS2V5cxInLm11c3Rlci53b3JrZXJzLnYxLkdldE1ldHJpY0tleXNSZXF1ZXN0GigubXVzdGVyLndvcmtlcnMudjEuR2V0TWV0cmljS2V5c1Jlc3BvbnNlIiOC0+STAh06ASoiGC93b3JrZXJzLmdldF9tZXRyaWNfa2V5cxJhCgxXYXRjaFdvcmtlcnMSJi5tdXN0ZXIud29ya2Vycy52MS5XYXRjaFdvcmtlcnNSZXF1ZXN0GicubXVzdGVyLndvcmtlcnMudjEuV2F0Y2hXb3JrZXJzUmVzcG9uc2UwAWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_muster_workers_v1_types]);
 
 /**
  * @generated from message muster.workers.v1.RegisterRequest
@@ -451,6 +451,139 @@ export const GetMetricKeysResponseSchema: GenMessage<GetMetricKeysResponse> = /*
   messageDesc(file_muster_workers_v1_workers, 15);
 
 /**
+ * @generated from message muster.workers.v1.WatchWorkersRequest
+ */
+export type WatchWorkersRequest = Message<"muster.workers.v1.WatchWorkersRequest"> & {
+};
+
+/**
+ * Describes the message muster.workers.v1.WatchWorkersRequest.
+ * Use `create(WatchWorkersRequestSchema)` to create a new message.
+ */
+export const WatchWorkersRequestSchema: GenMessage<WatchWorkersRequest> = /*@__PURE__*/
+  messageDesc(file_muster_workers_v1_workers, 16);
+
+/**
+ * @generated from message muster.workers.v1.WatchWorkersResponse
+ */
+export type WatchWorkersResponse = Message<"muster.workers.v1.WatchWorkersResponse"> & {
+  /**
+   * @generated from oneof muster.workers.v1.WatchWorkersResponse.event
+   */
+  event: {
+    /**
+     * Always the first message: every live worker when the watch began, in worker-id order.
+     *
+     * @generated from field: muster.workers.v1.WorkerSnapshot snapshot = 1;
+     */
+    value: WorkerSnapshot;
+    case: "snapshot";
+  } | {
+    /**
+     * A worker that was not live registered or reported.
+     *
+     * @generated from field: muster.workers.v1.Worker joined = 2;
+     */
+    value: Worker;
+    case: "joined";
+  } | {
+    /**
+     * A live worker's registration changed (a status report, a new register).
+     *
+     * @generated from field: muster.workers.v1.Worker updated = 3;
+     */
+    value: Worker;
+    case: "updated";
+  } | {
+    /**
+     * A worker stopped being live.
+     *
+     * @generated from field: muster.workers.v1.WorkerLeft left = 4;
+     */
+    value: WorkerLeft;
+    case: "left";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message muster.workers.v1.WatchWorkersResponse.
+ * Use `create(WatchWorkersResponseSchema)` to create a new message.
+ */
+export const WatchWorkersResponseSchema: GenMessage<WatchWorkersResponse> = /*@__PURE__*/
+  messageDesc(file_muster_workers_v1_workers, 17);
+
+/**
+ * @generated from message muster.workers.v1.WorkerSnapshot
+ */
+export type WorkerSnapshot = Message<"muster.workers.v1.WorkerSnapshot"> & {
+  /**
+   * @generated from field: repeated muster.workers.v1.Worker workers = 1;
+   */
+  workers: Worker[];
+};
+
+/**
+ * Describes the message muster.workers.v1.WorkerSnapshot.
+ * Use `create(WorkerSnapshotSchema)` to create a new message.
+ */
+export const WorkerSnapshotSchema: GenMessage<WorkerSnapshot> = /*@__PURE__*/
+  messageDesc(file_muster_workers_v1_workers, 18);
+
+/**
+ * @generated from message muster.workers.v1.WorkerLeft
+ */
+export type WorkerLeft = Message<"muster.workers.v1.WorkerLeft"> & {
+  /**
+   * The worker as it was last seen.
+   *
+   * @generated from field: muster.workers.v1.Worker worker = 1;
+   */
+  worker?: Worker | undefined;
+
+  /**
+   * @generated from field: muster.workers.v1.LeftReason reason = 2;
+   */
+  reason: LeftReason;
+};
+
+/**
+ * Describes the message muster.workers.v1.WorkerLeft.
+ * Use `create(WorkerLeftSchema)` to create a new message.
+ */
+export const WorkerLeftSchema: GenMessage<WorkerLeft> = /*@__PURE__*/
+  messageDesc(file_muster_workers_v1_workers, 19);
+
+/**
+ * @generated from enum muster.workers.v1.LeftReason
+ */
+export enum LeftReason {
+  /**
+   * @generated from enum value: LEFT_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Removed by workers.unregister.
+   *
+   * @generated from enum value: LEFT_REASON_UNREGISTERED = 1;
+   */
+  UNREGISTERED = 1,
+
+  /**
+   * Its register_timeout passed without a register or status report.
+   *
+   * @generated from enum value: LEFT_REASON_EXPIRED = 2;
+   */
+  EXPIRED = 2,
+}
+
+/**
+ * Describes the enum muster.workers.v1.LeftReason.
+ */
+export const LeftReasonSchema: GenEnum<LeftReason> = /*@__PURE__*/
+  enumDesc(file_muster_workers_v1_workers, 0);
+
+/**
  * The worker registry: daemons register, report status and machine statistics, and leave; clients
  * list live workers and read statistics over time. Wire-compatible with the ClearML `workers`
  * service on the paths of the google.api.http annotations.
@@ -537,6 +670,17 @@ export const WorkersService: GenService<{
     methodKind: "unary";
     input: typeof GetMetricKeysRequestSchema;
     output: typeof GetMetricKeysResponseSchema;
+  },
+  /**
+   * Live events (beyond the ClearML API, so no HTTP path): first a snapshot of the caller's
+   * company's live workers, then every change as it happens, until the client goes away.
+   *
+   * @generated from rpc muster.workers.v1.WorkersService.WatchWorkers
+   */
+  watchWorkers: {
+    methodKind: "server_streaming";
+    input: typeof WatchWorkersRequestSchema;
+    output: typeof WatchWorkersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_muster_workers_v1_workers, 0);
