@@ -8,8 +8,15 @@ import { PresenceRecordSchema } from "../src/gen/muster/presence/v1/record_pb.js
 import { IdNameEntrySchema, WorkerSchema } from "../src/gen/muster/workers/v1/types_pb.js";
 import { NatsPresenceStore, openNatsPresenceStore } from "../src/presence/nats.js";
 import { versionProblem } from "../src/presence/nats-connect.js";
-import { decodeKey, decodeToken, encodeKey, encodeToken } from "../src/presence/nats-keys.js";
-import type { PresenceRecord, WorkerKey } from "../src/presence/store.js";
+import {
+  companyToken,
+  decodeKey,
+  decodeToken,
+  encodeKey,
+  encodeToken,
+} from "../src/presence/nats-keys.js";
+import { PresenceView } from "../src/presence/nats-view.js";
+import type { PresenceEvent, PresenceRecord, WorkerKey } from "../src/presence/store.js";
 import { MemoryStatsStore } from "../src/stats/memory.js";
 import { type Clock, systemClock } from "../src/workers/clock.js";
 import { ApiError } from "../src/workers/errors.js";
@@ -160,6 +167,55 @@ describe("NATS key encoding", () => {
   });
 });
 
+describe("the watch-fed view", () => {
+  const now = Date.now();
+  const at = (worker: string) => encodeKey(key(worker));
+
+  it("keeps the newer of a local write and a late watch message", () => {
+    const view = new PresenceView();
+    expect(view.apply(at("w"), 5, record("w", ["local"]), "unregistered", false, now)?.kind).toBe(
+      "joined",
+    );
+    expect(view.apply(at("w"), 4, record("w", ["old"]), "unregistered", true, now)).toBeUndefined();
+    expect(view.list(companyToken("default"), now)[0]?.worker?.tags).toEqual(["local"]);
+    // A local removal leaves a tombstone that an older put cannot undo.
+    const left = view.apply(at("w"), 6, undefined, "unregistered", false, now);
+    expect(left?.kind === "left" && left.reason).toBe("unregistered");
+    expect(view.apply(at("w"), 5, record("w"), "unregistered", true, now)).toBeUndefined();
+    expect(view.list(companyToken("default"), now)).toEqual([]);
+    // The watch echoing the removal clears the tombstone.
+    view.apply(at("w"), 6, undefined, "unregistered", true, now);
+    expect(view.size).toBe(0);
+  });
+
+  it("calls a put over an expired record a join, and diffs views after a resync", () => {
+    const before = new PresenceView();
+    before.apply(at("gone"), 1, record("gone", [], 1), "unregistered", true, now);
+    before.apply(at("kept"), 2, record("kept"), "unregistered", true, now);
+    before.apply(at("changed"), 3, record("changed"), "unregistered", true, now);
+    const later = now + 5000;
+    expect(before.apply(at("gone"), 9, record("gone"), "unregistered", true, later)?.kind).toBe(
+      "joined",
+    );
+    before.apply(at("gone"), 10, undefined, "expired", true, later);
+    before.apply(at("gone"), 11, record("gone", [], 1), "unregistered", false, now);
+
+    const after = new PresenceView();
+    after.apply(at("kept"), 2, record("kept"), "unregistered", true, later);
+    after.apply(at("changed"), 7, record("changed", ["x"]), "unregistered", true, later);
+    after.apply(at("new"), 8, record("new"), "unregistered", true, later);
+    const changes = before
+      .changesTo(after, later)
+      .map(([k, e]) => [decodeKey(k)?.worker, e.kind, e.kind === "left" && e.reason])
+      .sort();
+    expect(changes).toEqual([
+      ["changed", "updated", false],
+      ["gone", "left", "expired"],
+      ["new", "joined", false],
+    ]);
+  });
+});
+
 describe("NATS server version gate", () => {
   it("refuses servers older than 2.11 and says why", () => {
     expect(versionProblem("2.9.25")).toMatch(/2\.9\.25 is too old.*>= 2\.11.*TTL/);
@@ -279,6 +335,10 @@ describe("NATS presence store", () => {
       ];
       const apiA = serviceOn(a);
       await apiA.register({ worker: "before-outage" });
+      const fleetingAt = Date.now();
+      await apiA.register({ worker: "fleeting", timeout: 1 });
+      const events: PresenceEvent[] = [];
+      const watch = await a.watch("default", (event) => events.push(event));
       await own.stop();
 
       // The clients notice the closed socket at once; from then on calls fail without waiting.
@@ -297,6 +357,9 @@ describe("NATS presence store", () => {
         expect(error?.message).toMatch(/presence store unreachable/);
       }
 
+      // "fleeting" expires while NATS is down: no marker can reach A then.
+      await sleep(1200 - (Date.now() - fleetingAt));
+      expect(events).toEqual([]);
       await own.start();
       const back = await within(5000, async () => (await failure(a.list("default"))) === undefined);
       expect(back).toBeLessThan(5000);
@@ -306,6 +369,16 @@ describe("NATS presence store", () => {
       await serviceOn(b).register({ worker: "after-outage" });
       await within(500, async () => (await workerIds(a)).length === 2);
       expect(await workerIds(a)).toEqual(["after-outage", "before-outage"]);
+      // A's watcher is told what it missed (by the resync, or by the server's expiry marker once
+      // the restarted server gets to it), and the watch kept going.
+      const seen = () =>
+        events.map((e) => [e.kind, e.record.worker?.id, e.kind === "left" && e.reason]).sort();
+      await within(3000, async () => seen().length >= 2);
+      expect(seen()).toEqual([
+        ["joined", "after-outage", false],
+        ["left", "fleeting", "expired"],
+      ]);
+      watch.stop();
     } finally {
       await Promise.all(opened.splice(0).map((store) => store.close()));
       await own.close();

@@ -54,19 +54,18 @@ export async function openNatsPresenceStore(
   options: NatsPresenceOptions,
 ): Promise<NatsPresenceStore> {
   const nc = await connectNats(options.url);
+  const name = options.bucket ?? DEFAULT_BUCKET;
   try {
-    const bucket = await openBucket(
-      nc,
-      options.bucket ?? DEFAULT_BUCKET,
-      options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS,
-    );
+    const bucket = await openBucket(nc, name, options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS);
     const store = new NatsPresenceStore(nc, bucket, options);
     await store.load();
     return store;
   } catch (error) {
     await nc.close().catch(() => undefined);
     if (error instanceof ApiError) throw error;
-    throw unavailable(`presence store unreachable: NATS at ${options.url}: ${messageOf(error)}`);
+    throw unavailable(
+      `presence store unavailable: cannot open KV bucket ${name} on NATS at ${options.url}: ${messageOf(error)}`,
+    );
   }
 }
 
