@@ -1,7 +1,13 @@
+import { create } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Aggregation, type Worker } from "../../src/gen/muster/workers/v1/types_pb.js";
+import {
+  LeftReason,
+  WatchWorkersRequestSchema,
+  type WatchWorkersResponse,
+} from "../../src/gen/muster/workers/v1/workers_pb.js";
 import { Subcode } from "../../src/workers/errors.js";
 import { type CallContext, DEFAULT_IDENTITY } from "../../src/workers/identity.js";
 import { type ServiceOptions, WorkersService } from "../../src/workers/service.js";
@@ -110,6 +116,34 @@ export function serviceContract(name: string, factory: StoreFactory): void {
         for (const worker of hostile) await api.register({ worker });
         const { workers } = await api.getAll({ lastSeen: 0 });
         expect(ids(workers)).toEqual([...hostile].sort());
+      });
+    });
+
+    describe("watch_workers", () => {
+      it("streams a snapshot, then joined, updated and left for the caller's company only", async () => {
+        await api.register({ worker: "before" });
+        const abort = new AbortController();
+        const stream = service.watchWorkers(create(WatchWorkersRequestSchema), ctx, abort.signal);
+        const next = async () => {
+          const { value, done } = await stream.next();
+          expect(done).toBe(false);
+          const event = (value as WatchWorkersResponse).event;
+          if (event.case === "snapshot") return ["snapshot", ids(event.value.workers)];
+          if (event.case === "left") {
+            return ["left", event.value.worker?.id, LeftReason[event.value.reason]];
+          }
+          return [event.case, event.value?.id];
+        };
+        expect(await next()).toEqual(["snapshot", ["before"]]);
+        await client(service, otherCompany).register({ worker: "elsewhere" });
+        await api.register({ worker: "node-1" });
+        expect(await next()).toEqual(["joined", "node-1"]);
+        await api.statusReport({ worker: "node-1", timestamp: BigInt(clock.now()) });
+        expect(await next()).toEqual(["updated", "node-1"]);
+        await api.unregister({ worker: "node-1" });
+        expect(await next()).toEqual(["left", "node-1", "UNREGISTERED"]);
+        abort.abort();
+        expect((await stream.next()).done).toBe(true);
       });
     });
 
