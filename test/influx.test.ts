@@ -314,10 +314,10 @@ describe("InfluxDB stats store", () => {
       const timeMs = random() < 0.33 ? edge : t0 + Math.floor(random() * 2 * HOUR);
       originals.set(`${worker}@${timeMs}`, reportAt(worker, timeMs));
     }
-    // Some retried with other values: the retry replaces.
+    // Some retried with other values (the same task, as a retry sends): the retry replaces.
     const retries = [...originals.values()]
       .filter(() => random() < 0.1)
-      .map((r) => reportAt(r.worker, r.timeMs));
+      .map((r) => ({ ...reportAt(r.worker, r.timeMs), task: r.task }));
     for (const batch of [[...originals.values()], retries]) {
       await Promise.all(batch.map((r) => store.record(r)));
       for (const r of batch) await memory.record(r);
@@ -342,6 +342,13 @@ describe("InfluxDB stats store", () => {
       [t0 + 59_999, t0 + 60_000, 1],
       [t0 + 1_000, t0 + 1_000_000, 300],
       [t0 + 10_000.5, t0 + 4_000_000.25, 60],
+      // Whole-hour intervals: whole hours from the hourly rollup, partial ones from the reports.
+      [t0 + 61_234, t0 + 3 * HOUR - 17, 3600],
+      [t0 - 1234.5, t0 + 2 * HOUR + 5, 7200],
+      [t0 + 5, t0 + 30 * 60_000, 3600],
+      [t0 + 1000, t0 + 2 * HOUR + 1000, 86_400],
+      [t0 + HOUR - 1, t0 + HOUR, 3600],
+      [t0 + 30 * 60_000, t0 + 150 * 60_000, 3 * 3600],
     ];
     let compared = 0;
     for (const [fromMs, toMs, interval] of ranges) {

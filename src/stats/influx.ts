@@ -9,9 +9,11 @@ import {
 } from "../gen/muster/workers/v1/types_pb.js";
 import { categoryOf, compareVariants } from "../workers/machine-stats.js";
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions } from "./group-commit.js";
+import { type ActivitySources, planActivity } from "./influx-activity.js";
 import { InfluxHttp, type InfluxSeries } from "./influx-http.js";
 import {
   ACTIVITY_MEASUREMENT,
+  ACTIVITY_ROLLUP_MEASUREMENT,
   RETENTION_POLICY,
   reportLines,
   STATS_MEASUREMENT,
@@ -49,13 +51,14 @@ function functionOf(aggregation: Aggregation): "mean" | "min" | "max" {
 /**
  * Machine statistics in InfluxDB through its v1 HTTP API: reports are group-committed as line
  * protocol to /write, and every answer is aggregated by InfluxDB (InfluxQL GROUP BY time(), whose
- * buckets are aligned to the epoch); Node only orders the series and zero-fills activity buckets.
+ * buckets are aligned to the epoch); Node only orders the series, zero-fills activity buckets and
+ * merges the worker lists of at most two activity buckets (see influx-activity.ts).
  * Every query is bound to the caller's company by a bound parameter.
  */
 export class InfluxStatsStore implements StatsStore {
   private readonly commit: GroupCommit;
   private readonly stats_: string;
-  private readonly activity_: string;
+  private readonly activitySources: ActivitySources;
 
   private constructor(
     private readonly http: InfluxHttp,
@@ -64,7 +67,10 @@ export class InfluxStatsStore implements StatsStore {
   ) {
     this.commit = new GroupCommit((body) => http.write(body, RETENTION_POLICY), groupCommit);
     this.stats_ = `${quoteIdent(RETENTION_POLICY)}.${quoteIdent(STATS_MEASUREMENT)}`;
-    this.activity_ = `${quoteIdent(RETENTION_POLICY)}.${quoteIdent(ACTIVITY_MEASUREMENT)}`;
+    this.activitySources = {
+      reports: `${quoteIdent(RETENTION_POLICY)}.${quoteIdent(ACTIVITY_MEASUREMENT)}`,
+      rollup: `${quoteIdent(RETENTION_POLICY)}.${quoteIdent(ACTIVITY_ROLLUP_MEASUREMENT)}`,
+    };
   }
 
   /**
@@ -167,42 +173,9 @@ export class InfluxStatsStore implements StatsStore {
   }
 
   async activity(query: ActivityQuery): Promise<Activity> {
-    const { fromMs, toMs, intervalMs, firstBucketMs, lastBucketMs } = query.range;
-    const count = (lastBucketMs - firstBucketMs) / intervalMs + 1;
-    const dates = Array.from({ length: count }, (_, i) => firstBucketMs + i * intervalMs);
-    const total = new Array<number>(count).fill(0);
-    const active = new Array<number>(count).fill(0);
-    const lo = Math.ceil(fromMs);
-    const hi = Math.floor(toMs);
-    if (lo > hi) return { dates, total, active };
-
-    // Inner query: one point per worker and bucket, 1 when any of its reports there ran a task.
-    // Outer: per bucket, how many such points (workers) and how many are 1 (active workers).
-    // The outer range starts at the first bucket's start, where the inner query dates it.
-    const params = new Params();
-    const interval = durationLiteral(intervalMs);
-    const inner =
-      `SELECT max("active") AS "m" FROM ${this.activity_}` +
-      ` WHERE "company" = ${params.bind(encodeTagValue(query.company))}` +
-      ` AND time >= ${timeLiteral(lo)} AND time <= ${timeLiteral(hi)}` +
-      ` GROUP BY time(${interval}), "worker" fill(none)`;
-    const text =
-      `SELECT count("m") AS "total", sum("m") AS "active" FROM (${inner})` +
-      ` WHERE time >= ${timeLiteral(firstBucketMs)} AND time <= ${timeLiteral(hi)}` +
-      ` GROUP BY time(${interval}) fill(none)`;
-    const [result] = await this.http.query(text, params);
-    const series = result?.series?.[0];
-    if (series !== undefined) {
-      const totalColumn = series.columns.indexOf("total");
-      const activeColumn = series.columns.indexOf("active");
-      for (const row of series.values) {
-        const index = (Number(row[0]) - firstBucketMs) / intervalMs;
-        if (!Number.isInteger(index) || index < 0 || index >= count) continue;
-        total[index] = numberOr0(row[totalColumn]);
-        active[index] = numberOr0(row[activeColumn]);
-      }
-    }
-    return { dates, total, active };
+    const plan = planActivity(this.activitySources, query.company, query.range);
+    const results = plan.text === undefined ? [] : await this.http.query(plan.text, plan.params);
+    return plan.read(results);
   }
 
   async metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
@@ -272,8 +245,4 @@ function metricStats(
       });
     }),
   });
-}
-
-function numberOr0(value: unknown): number {
-  return typeof value === "number" ? value : 0;
 }
