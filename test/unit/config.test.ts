@@ -42,11 +42,16 @@ describe("configuration", () => {
   });
 
   it("reads CORS origins as a list, none by default", () => {
-    expect(loadConfig([], {}).corsOrigins).toEqual([]);
+    const origins = (argv: string[], env: Record<string, string> = {}) => {
+      const config = loadConfig(argv, env);
+      if (config === "help") throw new Error("unexpected --help");
+      return config.corsOrigins;
+    };
+    expect(origins([])).toEqual([]);
     expect(
       loadConfig(["--cors-origins", "https://a.example, http://b.example:3000"], {}).corsOrigins,
     ).toEqual(["https://a.example", "http://b.example:3000"]);
-    expect(loadConfig([], { MUSTER_CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
+    expect(origins([], { MUSTER_CORS_ORIGINS: "*" })).toEqual(["*"]);
   });
 
   it("names the environment variable when the bad value came from there", () => {
