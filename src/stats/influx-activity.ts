@@ -73,7 +73,14 @@ export function planActivity(
 
   // Buckets are whole hours, so the partial hour before wholeFrom lies in the first bucket and
   // the one from wholeTo in the last. Those buckets are counted from per-worker answers.
-  const statements = [perBucket(sources.rollup, fromRollup, wholeFrom, wholeTo - 1)];
+  // At an interval of exactly an hour, each worker has at most one rollup point per bucket, with
+  // `active` only when it ran a task: plain counts, without the (costlier) per-worker subquery.
+  const statements = [
+    intervalMs === ROLLUP_MS
+      ? `SELECT count("seen") AS "total", count("active") AS "active" FROM ${sources.rollup}` +
+        ` WHERE ${between(wholeFrom, wholeTo - 1)} GROUP BY time(${interval}) fill(none)`
+      : perBucket(sources.rollup, fromRollup, wholeFrom, wholeTo - 1),
+  ];
   const perWorker = (source: string, select: string, from: number, to: number) => {
     statements.push(`SELECT ${select} FROM ${source} WHERE ${between(from, to)} GROUP BY "worker"`);
     return statements.length - 1;

@@ -65,7 +65,15 @@ export class InfluxHttp {
     if (params !== undefined) form.set("params", JSON.stringify(params));
     const response = await this.send("query", "query", { method: "POST", body: form });
     if (response.status !== 200) throw await this.refused("query", response);
-    const answer = (await response.json()) as { results?: StatementResult[]; error?: string };
+    let answer: { results?: StatementResult[]; error?: string };
+    try {
+      answer = (await response.json()) as typeof answer;
+    } catch (error) {
+      // The answer's body is read under the same deadline as the request.
+      throw unavailable(
+        `stats store unavailable: InfluxDB query at ${this.base} failed: ${describe(error, this.timeoutMs)}`,
+      );
+    }
     if (answer.error !== undefined) throw new Error(`stats store query failed: ${answer.error}`);
     const results = answer.results ?? [];
     for (const result of results) {
