@@ -2,8 +2,12 @@
 // memory presence, over gRPC (ghz) and the ClearML HTTP path (wrk); GetAll latency at 10,000 and
 // 100,000 live workers; muster's RSS at 100,000. Stats stay in memory throughout, so the
 // comparison isolates the presence store. Run: npm run bench:presence
+
+import { create } from "@bufbuild/protobuf";
+import { GetAllRequestSchema } from "../src/gen/muster/workers/v1/workers_pb.js";
 import { startNatsServer } from "../test/harness/nats-server.js";
 import { ghz, type LoadResult } from "./lib/ghz.js";
+import { h2loadGrpc } from "./lib/h2load.js";
 import { startMusterProcess } from "./lib/process.js";
 import { wrkStatusReports } from "./lib/wrk.js";
 
@@ -92,11 +96,11 @@ async function main(): Promise<void> {
             requests: 1,
           });
           if (count.errors > 0) throw new Error("GetCount failed");
-          const result = await ghz({
-            address: muster.address,
-            method: METHOD("GetAll"),
-            data: { lastSeen: 0 },
-            concurrency: 1,
+          const result = await h2loadGrpc({
+            url: muster.url,
+            path: `/${METHOD("GetAll")}`,
+            schema: GetAllRequestSchema,
+            request: create(GetAllRequestSchema, { lastSeen: 0 }),
             requests: fleet >= 100_000 ? 10 : 40,
           });
           const rssMb = await muster.rssMb();

@@ -49,8 +49,6 @@ export async function ghz(options: {
       String(options.concurrency),
       "--total",
       String(options.requests),
-      "--max-recv-message-size",
-      "512MB",
       "--connections",
       String(Math.min(options.concurrency, 4)),
       "--format",
