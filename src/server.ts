@@ -1,7 +1,7 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import { createContextValues } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { clearmlHandler } from "./compat/handler.js";
@@ -10,7 +10,7 @@ import type { NodeRequest } from "./http-types.js";
 import { callContextKey, clientIpOf } from "./rpc/context.js";
 import { operationsOf } from "./rpc/operations.js";
 import { workersRoutes } from "./rpc/routes.js";
-import { replayingSocket, sniffProtocol } from "./sniff.js";
+import { sniffProtocol } from "./sniff.js";
 import { type CallContext, DEFAULT_IDENTITY } from "./workers/identity.js";
 import type { WorkersService } from "./workers/service.js";
 
@@ -46,7 +46,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...optionalIp(clientIpOf(req.headers, req.socket?.remoteAddress)),
   });
   const clearml = clearmlHandler({ operations, callContextOf, log });
+  // Aborted by close(): ends streams such as WatchWorkers, which would otherwise run until the
+  // client goes away.
+  const shutdown = new AbortController();
   const handler = connectNodeAdapter({
+    shutdownSignal: shutdown.signal,
     routes: workersRoutes(operations, options.service, log),
     contextValues: (req) => createContextValues().set(callContextKey, callContextOf(req)),
     fallback: (req, res) => {
@@ -82,10 +86,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     socket.on("error", (error) => log.debug({ err: error }, "connection error"));
     const sniffed = await sniffProtocol(socket);
     if (sniffed === undefined || socket.destroyed) return;
+    // Both servers take the socket itself with the sniffed bytes pushed back: HTTP/1.1 reads them
+    // as a stream, and an HTTP/2 session feeds bytes already buffered on its socket to nghttp2
+    // before reading the socket natively.
+    socket.unshift(sniffed.head);
     if (sniffed.protocol === "http2") {
-      http2Server.emit("connection", replayingSocket(socket, sniffed.head));
+      http2Server.emit("connection", socket);
     } else {
-      socket.unshift(sniffed.head);
       http1Server.emit("connection", socket);
       socket.resume();
     }
@@ -107,6 +114,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `http://${host}:${address.port}`,
     async close(graceMs = 2000) {
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      shutdown.abort(new ConnectError("muster is shutting down", Code.Unavailable));
       for (const session of sessions) session.close();
       const deadline = Date.now() + graceMs;
       while (inFlight > 0 && Date.now() < deadline) {
