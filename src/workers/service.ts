@@ -1,5 +1,5 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { clone, create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { type PresenceRecord, PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
 import {
@@ -63,6 +63,7 @@ import type { CallContext } from "./identity.js";
 import { isMetricKey, samplesOf } from "./machine-stats.js";
 import { checkReportTime, reportTimeMs } from "./timestamps.js";
 import { validate } from "./validation.js";
+import { asRepeatedField, encodeListedWorker, runningSeconds } from "./worker-encoding.js";
 
 export interface ServiceOptions {
   /** Registration time to live when a request gives none, seconds. ClearML's is 600. */
@@ -159,19 +160,37 @@ export class WorkersService {
   }
 
   async getAll(request: GetAllRequest, ctx: CallContext): Promise<GetAllResponse> {
+    const now = this.clock.now();
+    const records = await this.listed(request, ctx, now);
+    return create(GetAllResponseSchema, { workers: records.map((r) => workerView(r, now)) });
+  }
+
+  /**
+   * The same answer as getAll, its workers already in wire form (see worker-encoding.ts): for
+   * binary codecs only, where it saves encoding every worker on every call.
+   */
+  async getAllPreEncoded(request: GetAllRequest, ctx: CallContext): Promise<GetAllResponse> {
+    const now = this.clock.now();
+    const records = await this.listed(request, ctx, now);
+    const workers = records.map((r) => encodeListedWorker(r, now));
+    const response = create(GetAllResponseSchema);
+    response.$unknown = asRepeatedField(GetAllResponseSchema.field.workers.number, workers);
+    return response;
+  }
+
+  private listed(request: GetAllRequest, ctx: CallContext, now: number): Promise<PresenceRecord[]> {
     validate(GetAllRequestSchema, request);
-    const workers = await this.liveWorkers(ctx, {
+    return this.liveRecords(ctx, now, {
       lastSeenSeconds: request.lastSeen ?? this.options.defaultLastSeenSeconds,
       tags: request.tags,
       systemTags: request.systemTags,
       workerPattern: request.workerPattern,
     });
-    return create(GetAllResponseSchema, { workers });
   }
 
   async getCount(request: GetCountRequest, ctx: CallContext): Promise<GetCountResponse> {
     validate(GetCountRequestSchema, request);
-    const workers = await this.liveWorkers(ctx, {
+    const workers = await this.liveRecords(ctx, this.clock.now(), {
       lastSeenSeconds: request.lastSeen,
       tags: request.tags,
       systemTags: request.systemTags,
@@ -260,15 +279,17 @@ export class WorkersService {
     }
   }
 
-  /** The caller's company's live workers that pass the filter, by worker id then user. */
-  private async liveWorkers(ctx: CallContext, filter: WorkerFilter): Promise<Worker[]> {
-    const now = this.clock.now();
+  /** The caller's company's live registrations that pass the filter, by worker id then user. */
+  private async liveRecords(
+    ctx: CallContext,
+    now: number,
+    filter: WorkerFilter,
+  ): Promise<PresenceRecord[]> {
     const matches = workerMatcher(filter, now);
     const records = await this.presence.list(ctx.identity.company);
     return records
-      .map((record) => workerView(record, now))
-      .filter(matches)
-      .sort(byIdThenUser);
+      .filter((record) => record.worker !== undefined && matches(record.worker))
+      .sort((a, b) => byIdThenUser(a.worker as Worker, b.worker as Worker));
   }
 
   private newRecord(
@@ -303,8 +324,9 @@ function applyReport(
   request: StatusReportRequest,
   nowMs: number,
 ): PresenceRecord {
-  const record = create(PresenceRecordSchema, current);
-  const worker = create(WorkerSchema, current.worker);
+  // A copy: stored records are never changed in place (readers and encoding caches share them).
+  const record = clone(PresenceRecordSchema, current);
+  const worker = record.worker ?? create(WorkerSchema);
   record.worker = worker;
   const previousTask = worker.task?.id;
   if (request.task === "") {
@@ -330,13 +352,12 @@ function applyReport(
 function workerView(record: PresenceRecord, nowMs: number): Worker {
   const worker = record.worker ?? create(WorkerSchema);
   if (worker.task === undefined || record.taskStartedAt === undefined) return worker;
-  const runningSeconds = Math.max(
-    0,
-    Math.floor((nowMs - timestampMs(record.taskStartedAt)) / 1000),
-  );
   return create(WorkerSchema, {
     ...worker,
-    task: create(CurrentTaskEntrySchema, { ...worker.task, runningTime: BigInt(runningSeconds) }),
+    task: create(CurrentTaskEntrySchema, {
+      ...worker.task,
+      runningTime: BigInt(runningSeconds(record.taskStartedAt, nowMs)),
+    }),
   });
 }
 
