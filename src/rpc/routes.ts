@@ -1,10 +1,6 @@
-import { isMessage } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import {
-  GetAllRequestSchema,
-  WorkersService as WorkersServiceDesc,
-} from "../gen/muster/workers/v1/workers_pb.js";
+import { WorkersService as WorkersServiceDesc } from "../gen/muster/workers/v1/workers_pb.js";
 import type { WorkersService } from "../workers/service.js";
 import { callContextOf } from "./context.js";
 import { toApiError, toConnectError } from "./errors.js";
@@ -14,17 +10,13 @@ import { registerReflection } from "./reflection.js";
 /** Every RPC of the workers service, plus server reflection, on a Connect router. */
 export function workersRoutes(
   operations: readonly Operation[],
-  service: Pick<WorkersService, "watchWorkers" | "getAllPreEncoded">,
+  service: Pick<WorkersService, "watchWorkers">,
   log: Logger,
 ) {
   return (router: ConnectRouter): void => {
     for (const { method, invoke } of operations) {
       router.rpc(method, async (request, ctx) => {
         try {
-          // A large fleet's GetAll is mostly encoding; binary clients get cached encodings.
-          if (isMessage(request, GetAllRequestSchema) && isBinaryCodec(ctx.requestHeader)) {
-            return await service.getAllPreEncoded(request, callContextOf(ctx));
-          }
           return await invoke(request, callContextOf(ctx));
         } catch (error) {
           throw toConnectError(toApiError(error, log));
@@ -41,14 +33,4 @@ export function workersRoutes(
     });
     registerReflection(router, [WorkersServiceDesc]);
   };
-}
-
-/**
- * Whether the response is written in protobuf binary (gRPC, gRPC-Web, Connect with
- * application/proto) rather than JSON. Unknown fields, which pre-encoded answers travel in, are
- * left out of JSON, so anything unclear counts as JSON.
- */
-function isBinaryCodec(header: Headers): boolean {
-  const type = header.get("content-type");
-  return type !== null && !type.includes("json") && /proto|grpc/.test(type);
 }

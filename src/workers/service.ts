@@ -1,5 +1,5 @@
 import { clone, create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { type PresenceRecord, PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
 import {
@@ -63,7 +63,6 @@ import type { CallContext } from "./identity.js";
 import { isMetricKey, samplesOf } from "./machine-stats.js";
 import { checkReportTime, reportTimeMs } from "./timestamps.js";
 import { validate } from "./validation.js";
-import { asRepeatedField, encodeListedWorker, runningSeconds } from "./worker-encoding.js";
 
 export interface ServiceOptions {
   /** Registration time to live when a request gives none, seconds. ClearML's is 600. */
@@ -160,32 +159,15 @@ export class WorkersService {
   }
 
   async getAll(request: GetAllRequest, ctx: CallContext): Promise<GetAllResponse> {
-    const now = this.clock.now();
-    const records = await this.listed(request, ctx, now);
-    return create(GetAllResponseSchema, { workers: records.map((r) => workerView(r, now)) });
-  }
-
-  /**
-   * The same answer as getAll, its workers already in wire form (see worker-encoding.ts): for
-   * binary codecs only, where it saves encoding every worker on every call.
-   */
-  async getAllPreEncoded(request: GetAllRequest, ctx: CallContext): Promise<GetAllResponse> {
-    const now = this.clock.now();
-    const records = await this.listed(request, ctx, now);
-    const workers = records.map((r) => encodeListedWorker(r, now));
-    const response = create(GetAllResponseSchema);
-    response.$unknown = asRepeatedField(GetAllResponseSchema.field.workers.number, workers);
-    return response;
-  }
-
-  private listed(request: GetAllRequest, ctx: CallContext, now: number): Promise<PresenceRecord[]> {
     validate(GetAllRequestSchema, request);
-    return this.liveRecords(ctx, now, {
+    const now = this.clock.now();
+    const records = await this.liveRecords(ctx, now, {
       lastSeenSeconds: request.lastSeen ?? this.options.defaultLastSeenSeconds,
       tags: request.tags,
       systemTags: request.systemTags,
       workerPattern: request.workerPattern,
     });
+    return create(GetAllResponseSchema, { workers: records.map((r) => workerView(r, now)) });
   }
 
   async getCount(request: GetCountRequest, ctx: CallContext): Promise<GetCountResponse> {
@@ -324,7 +306,7 @@ function applyReport(
   request: StatusReportRequest,
   nowMs: number,
 ): PresenceRecord {
-  // A copy: stored records are never changed in place (readers and encoding caches share them).
+  // A copy: a stored record is never changed in place, since readers may still hold it.
   const record = clone(PresenceRecordSchema, current);
   const worker = record.worker ?? create(WorkerSchema);
   record.worker = worker;
@@ -356,7 +338,9 @@ function workerView(record: PresenceRecord, nowMs: number): Worker {
     ...worker,
     task: create(CurrentTaskEntrySchema, {
       ...worker.task,
-      runningTime: BigInt(runningSeconds(record.taskStartedAt, nowMs)),
+      runningTime: BigInt(
+        Math.max(0, Math.floor((nowMs - timestampMs(record.taskStartedAt)) / 1000)),
+      ),
     }),
   });
 }

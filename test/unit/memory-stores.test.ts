@@ -5,7 +5,10 @@ import { PresenceRecordSchema } from "../../src/gen/muster/presence/v1/record_pb
 import { MemoryPresenceStore } from "../../src/presence/memory.js";
 import { MemoryStatsStore } from "../../src/stats/memory.js";
 import { bucketRange } from "../../src/workers/buckets.js";
+import { DEFAULT_IDENTITY } from "../../src/workers/identity.js";
+import { WorkersService } from "../../src/workers/service.js";
 import { ManualClock } from "../support/clock.js";
+import { client } from "../support/service.js";
 
 const record = (id: string, atMs: number, timeoutSeconds: number) =>
   create(PresenceRecordSchema, {
@@ -104,5 +107,31 @@ describe("memory stats store limits", () => {
     clock.advance(31_000);
     await report(clock.now());
     expect(store.sampleCount).toBe(2);
+  });
+});
+
+describe("status reports and stored records", () => {
+  it("leave a record a reader already holds unchanged", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 29, 12));
+    const presence = new MemoryPresenceStore(clock);
+    const service = new WorkersService({ presence, stats: new MemoryStatsStore(clock), clock });
+    try {
+      const api = client(service, { identity: DEFAULT_IDENTITY });
+      await api.statusReport({
+        worker: "w",
+        timestamp: BigInt(clock.now()),
+        task: "t1",
+        queue: "q",
+      });
+      const [held] = await presence.list(DEFAULT_IDENTITY.company);
+      await api.statusReport({ worker: "w", timestamp: BigInt(clock.now()), tags: ["new"] });
+      expect(held?.worker?.task?.id).toBe("t1");
+      expect(held?.worker?.queue?.id).toBe("q");
+      expect(held?.worker?.tags).toEqual([]);
+      const [now] = (await api.getAll()).workers;
+      expect([now?.task, now?.queue, now?.tags]).toEqual([undefined, undefined, ["new"]]);
+    } finally {
+      await presence.close();
+    }
   });
 });
