@@ -9,19 +9,16 @@ import { startNatsServer } from "../test/harness/nats-server.js";
 import { ghz, type LoadResult } from "./lib/ghz.js";
 import { h2loadGrpc } from "./lib/h2load.js";
 import { startMusterProcess } from "./lib/process.js";
-import { wrkStatusReports } from "./lib/wrk.js";
+import {
+  CONCURRENCY,
+  logLoad as log,
+  measureStatusReports,
+  printComparison,
+  type StatusReportResults,
+} from "./lib/status-reports.js";
 
 const METHOD = (name: string) => `muster.workers.v1.WorkersService/${name}`;
-const REPORTING_WORKERS = 1000;
-const CONCURRENCY = 32;
-const GRPC_REPORTS = Number(process.env.BENCH_REPORTS ?? 30_000);
-const HTTP_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const FLEETS = (process.env.BENCH_FLEETS ?? "10000,100000").split(",").map(Number);
-
-const reports = Array.from({ length: REPORTING_WORKERS }, (_, i) => ({
-  worker: `bench-${i}`,
-  timestamp: "{{.TimestampUnixMilli}}",
-}));
 
 async function main(): Promise<void> {
   const nats = await startNatsServer();
@@ -39,7 +36,7 @@ async function main(): Promise<void> {
       ],
     },
   ];
-  const throughput: Record<string, { grpc: LoadResult; http: LoadResult }> = {};
+  const throughput: Record<string, StatusReportResults> = {};
   const getAll: Record<
     string,
     Record<number, LoadResult & { rssMb: number; registerRps: number }>
@@ -48,28 +45,7 @@ async function main(): Promise<void> {
     for (const store of stores) {
       const muster = await startMusterProcess(store.flags(`bench_reports_${Date.now()}`));
       try {
-        // Warm up: JIT, connections, every worker registered once.
-        await ghz({
-          address: muster.address,
-          method: METHOD("StatusReport"),
-          data: reports,
-          concurrency: 8,
-          requests: 3000,
-        });
-        const grpc = await ghz({
-          address: muster.address,
-          method: METHOD("StatusReport"),
-          data: reports,
-          concurrency: CONCURRENCY,
-          requests: GRPC_REPORTS,
-        });
-        const http = await wrkStatusReports({
-          url: muster.url,
-          connections: CONCURRENCY,
-          seconds: HTTP_SECONDS,
-          workers: REPORTING_WORKERS,
-          machineStats: null,
-        });
+        const { grpc, http } = await measureStatusReports(muster, { httpStats: null });
         throughput[store.name] = { grpc, http };
         log(store.name, "status_report gRPC", grpc);
         log(store.name, "status_report HTTP", http);
@@ -119,18 +95,9 @@ async function main(): Promise<void> {
     await nats.close();
   }
 
-  const mem = throughput.memory;
-  const nat = throughput.nats;
-  if (mem && nat) {
-    console.log("\n| status_report | memory presence | NATS presence | NATS / memory |");
-    console.log("|---|---|---|---|");
-    for (const path of ["grpc", "http"] as const) {
-      const m = mem[path];
-      const n = nat[path];
-      console.log(
-        `| ${path === "grpc" ? "gRPC (ghz)" : "ClearML HTTP (wrk)"} | ${m.rps}/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms | ${n.rps}/s, p50 ${n.p50Ms} ms, p99 ${n.p99Ms} ms | ${Math.round((n.rps / m.rps) * 100)} % |`,
-      );
-    }
+  const { memory, nats: natsResults } = throughput;
+  if (memory && natsResults) {
+    printComparison("status_report", ["memory", memory], ["nats", natsResults]);
   }
   console.log("\n| GetAll (gRPC) | store | p50 | p90 | RSS after |");
   console.log("|---|---|---|---|---|");
@@ -141,12 +108,6 @@ async function main(): Promise<void> {
       );
     }
   }
-}
-
-function log(store: string, what: string, r: LoadResult): void {
-  console.log(
-    `${store.padEnd(6)} ${what}: ${r.requests} requests, ${r.rps}/s, p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms, errors ${r.errors}`,
-  );
 }
 
 await main();

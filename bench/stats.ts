@@ -11,15 +11,16 @@ import { RETENTION_POLICY, reportLines } from "../src/stats/influx-schema.js";
 import { samplesOf } from "../src/workers/machine-stats.js";
 import { startInfluxd } from "../test/harness/influxd.js";
 import { startNatsServer } from "../test/harness/nats-server.js";
-import { ghz, type LoadResult } from "./lib/ghz.js";
+import { ghz } from "./lib/ghz.js";
 import { startMusterProcess } from "./lib/process.js";
-import { wrkStatusReports } from "./lib/wrk.js";
+import {
+  logLoad as log,
+  measureStatusReports,
+  printComparison,
+  type StatusReportResults,
+} from "./lib/status-reports.js";
 
 const METHOD = (name: string) => `muster.workers.v1.WorkersService/${name}`;
-const CONCURRENCY = 32;
-const REPORTING_WORKERS = 1000;
-const GRPC_REPORTS = Number(process.env.BENCH_REPORTS ?? 30_000);
-const HTTP_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const STATS_WORKERS = Number(process.env.BENCH_STATS_WORKERS ?? 100);
 const ACTIVITY_WORKERS = Number(process.env.BENCH_ACTIVITY_WORKERS ?? 1000);
 const REPORT_PERIOD_S = Number(process.env.BENCH_REPORT_PERIOD ?? 30);
@@ -68,39 +69,17 @@ async function main(): Promise<void> {
       ...["--presence", "nats", "--nats-url", nats.url, "--nats-bucket", `bench_${db}`],
       ...["--stats", "influx", "--influx-url", influx.url, "--influx-db", db],
     ];
-    const throughput: Record<string, { grpc: LoadResult; http: LoadResult }> = {};
+    const throughput: Record<string, StatusReportResults> = {};
     for (const [name, flags] of [
       ["memory", [] as string[]],
       ["influx+nats", production(`reports_${Date.now()}`)],
     ] as const) {
       const muster = await startMusterProcess(flags);
       try {
-        const reports = Array.from({ length: REPORTING_WORKERS }, (_, i) => ({
-          worker: `gpu-node-${i}`,
-          timestamp: "{{.TimestampUnixMilli}}",
+        const { grpc, http } = await measureStatusReports(muster, {
           task: "task-1",
-          machineStats: gpuNode,
-        }));
-        await ghz({
-          address: muster.address,
-          method: METHOD("StatusReport"),
-          data: reports,
-          concurrency: 8,
-          requests: 3000,
-        });
-        const grpc = await ghz({
-          address: muster.address,
-          method: METHOD("StatusReport"),
-          data: reports,
-          concurrency: CONCURRENCY,
-          requests: GRPC_REPORTS,
-        });
-        const http = await wrkStatusReports({
-          url: muster.url,
-          connections: CONCURRENCY,
-          seconds: HTTP_SECONDS,
-          workers: REPORTING_WORKERS,
-          machineStats: gpuNodeSnake,
+          grpcStats: gpuNode,
+          httpStats: gpuNodeSnake,
         });
         throughput[name] = { grpc, http };
         log(name, "status_report gRPC", grpc);
@@ -193,20 +172,13 @@ async function main(): Promise<void> {
       });
       log("influx", `GetActivityReport ${ACTIVITY_WORKERS} workers, 7 days at 1 h`, activity);
 
-      const mem = throughput.memory;
-      const prod = throughput["influx+nats"];
-      if (mem && prod) {
-        console.log(
-          "\n| status_report, 4-GPU stats | memory stores | InfluxDB + NATS | production / memory |",
+      const { memory, "influx+nats": production } = throughput;
+      if (memory && production) {
+        printComparison(
+          "status_report, 4-GPU stats",
+          ["memory", memory],
+          ["influx+nats", production],
         );
-        console.log("|---|---|---|---|");
-        for (const path of ["grpc", "http"] as const) {
-          const m = mem[path];
-          const p = prod[path];
-          console.log(
-            `| ${path === "grpc" ? "gRPC (ghz)" : "ClearML HTTP (wrk)"} | ${m.rps}/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms | ${p.rps}/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms | ${Math.round((p.rps / m.rps) * 100)} % |`,
-          );
-        }
       }
       console.log("\n| query on InfluxDB | p50 | p90 |");
       console.log("|---|---|---|");
@@ -251,12 +223,6 @@ async function preload(
   }
   await flush();
   return written;
-}
-
-function log(store: string, what: string, r: LoadResult): void {
-  console.log(
-    `${store.padEnd(11)} ${what}: ${r.requests} requests, ${r.rps}/s, p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms, errors ${r.errors}`,
-  );
 }
 
 await main();

@@ -7,7 +7,7 @@ import {
   type WorkerStats,
   WorkerStatsSchema,
 } from "../gen/muster/workers/v1/types_pb.js";
-import { categoryOf, compareVariants } from "../workers/machine-stats.js";
+import { compareVariants } from "../workers/machine-stats.js";
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 import { type ActivitySources, planActivity } from "./influx-activity.js";
 import { InfluxHttp, type InfluxSeries } from "./influx-http.js";
@@ -21,13 +21,14 @@ import {
 import { ensureDatabase } from "./influx-setup.js";
 import { durationLiteral, equalsAny, Params, quoteIdent, timeLiteral } from "./influxql.js";
 import { decodeTagValue, encodeTagValue } from "./line-protocol.js";
-import type {
-  Activity,
-  ActivityQuery,
-  MetricCategory,
-  Report,
-  StatsQuery,
-  StatsStore,
+import {
+  type Activity,
+  type ActivityQuery,
+  byCategory,
+  type MetricCategory,
+  type Report,
+  type StatsQuery,
+  type StatsStore,
 } from "./store.js";
 
 export interface InfluxStatsOptions {
@@ -189,24 +190,12 @@ export class InfluxStatsStore implements StatsStore {
       text += ` AND ${equalsAny("worker", selected.map(encodeTagValue), params)}`;
     }
     const [result] = await this.http.query(text, params);
-    const byCategory = new Map<string, Set<string>>();
+    const recorded: string[] = [];
     for (const series of result?.series ?? []) {
       const valueColumn = series.columns.indexOf("value");
-      for (const row of series.values) {
-        const metric = decodeTagValue(String(row[valueColumn]));
-        const category = categoryOf(metric);
-        let keys = byCategory.get(category);
-        if (keys === undefined) {
-          keys = new Set();
-          byCategory.set(category, keys);
-        }
-        keys.add(metric);
-      }
+      for (const row of series.values) recorded.push(decodeTagValue(String(row[valueColumn])));
     }
-    return [...byCategory.keys()].sort().map((name) => ({
-      name,
-      metricKeys: [...(byCategory.get(name) ?? [])].sort(),
-    }));
+    return byCategory(recorded);
   }
 
   /** Writes what is queued, then refuses further records. */

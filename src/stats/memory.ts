@@ -1,16 +1,17 @@
 import { create } from "@bufbuild/protobuf";
 import { type WorkerStats, WorkerStatsSchema } from "../gen/muster/workers/v1/types_pb.js";
 import type { Clock } from "../workers/clock.js";
-import { categoryOf, compareVariants } from "../workers/machine-stats.js";
+import { compareVariants } from "../workers/machine-stats.js";
 import { BucketAccumulator } from "./aggregate.js";
 import { Series } from "./series.js";
-import type {
-  Activity,
-  ActivityQuery,
-  MetricCategory,
-  Report,
-  StatsQuery,
-  StatsStore,
+import {
+  type Activity,
+  type ActivityQuery,
+  byCategory,
+  type MetricCategory,
+  type Report,
+  type StatsQuery,
+  type StatsStore,
 } from "./store.js";
 
 export interface MemoryStatsLimits {
@@ -128,23 +129,13 @@ export class MemoryStatsStore implements StatsStore {
   }
 
   async metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
-    const byCategory = new Map<string, Set<string>>();
+    const recorded: string[] = [];
     for (const [, data] of this.selectWorkers(company, workers)) {
       for (const [metric, variants] of data.metrics) {
-        if (![...variants.values()].some((s) => s.length > 0)) continue;
-        const category = categoryOf(metric);
-        let keys = byCategory.get(category);
-        if (keys === undefined) {
-          keys = new Set();
-          byCategory.set(category, keys);
-        }
-        keys.add(metric);
+        if ([...variants.values()].some((s) => s.length > 0)) recorded.push(metric);
       }
     }
-    return [...byCategory.keys()].sort().map((name) => ({
-      name,
-      metricKeys: [...(byCategory.get(name) ?? [])].sort(),
-    }));
+    return byCategory(recorded);
   }
 
   async close(): Promise<void> {}

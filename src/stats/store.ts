@@ -1,6 +1,6 @@
 import type { Aggregation, WorkerStats } from "../gen/muster/workers/v1/types_pb.js";
 import type { BucketRange } from "../workers/buckets.js";
-import type { Sample } from "../workers/machine-stats.js";
+import { categoryOf, type Sample } from "../workers/machine-stats.js";
 
 /** One status report as the stats store keeps it: activity, plus its machine_stats samples. */
 export interface Report {
@@ -43,6 +43,21 @@ export interface Activity {
 export interface MetricCategory {
   readonly name: string;
   readonly metricKeys: string[];
+}
+
+/** Metric keys grouped by category: categories and the keys in each sorted, duplicates dropped. */
+export function byCategory(metricKeys: Iterable<string>): MetricCategory[] {
+  const groups = new Map<string, Set<string>>();
+  for (const metric of metricKeys) {
+    const category = categoryOf(metric);
+    const keys = groups.get(category) ?? new Set<string>();
+    keys.add(metric);
+    groups.set(category, keys);
+  }
+  return [...groups.keys()].sort().map((name) => ({
+    name,
+    metricKeys: [...(groups.get(name) ?? [])].sort(),
+  }));
 }
 
 /**

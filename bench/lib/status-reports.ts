@@ -1,0 +1,71 @@
+import { ghz, type LoadResult } from "./ghz.js";
+import type { MusterProcess } from "./process.js";
+import { wrkStatusReports } from "./wrk.js";
+
+export const CONCURRENCY = 32;
+export const REPORTING_WORKERS = 1000;
+const GRPC_REPORTS = Number(process.env.BENCH_REPORTS ?? 30_000);
+const HTTP_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+
+export interface StatusReportResults {
+  readonly grpc: LoadResult;
+  readonly http: LoadResult;
+}
+
+/**
+ * status_report load on one muster: gRPC with ghz (after a warm-up that registers every worker),
+ * then the ClearML HTTP path with wrk. `grpcStats` and `httpStats` are the same machine stats in
+ * proto JSON (camelCase) and ClearML JSON (snake_case).
+ */
+export async function measureStatusReports(
+  muster: MusterProcess,
+  report: { task?: string; grpcStats?: object; httpStats: object | null },
+): Promise<StatusReportResults> {
+  const reports = Array.from({ length: REPORTING_WORKERS }, (_, i) => ({
+    worker: `bench-${i}`,
+    timestamp: "{{.TimestampUnixMilli}}",
+    ...(report.task === undefined ? {} : { task: report.task }),
+    ...(report.grpcStats === undefined ? {} : { machineStats: report.grpcStats }),
+  }));
+  const load = (concurrency: number, requests: number) =>
+    ghz({
+      address: muster.address,
+      method: "muster.workers.v1.WorkersService/StatusReport",
+      data: reports,
+      concurrency,
+      requests,
+    });
+  await load(8, 3000);
+  const grpc = await load(CONCURRENCY, GRPC_REPORTS);
+  const http = await wrkStatusReports({
+    url: muster.url,
+    connections: CONCURRENCY,
+    seconds: HTTP_SECONDS,
+    workers: REPORTING_WORKERS,
+    machineStats: report.httpStats,
+  });
+  return { grpc, http };
+}
+
+export function logLoad(config: string, what: string, r: LoadResult): void {
+  console.log(
+    `${config.padEnd(11)} ${what}: ${r.requests} requests, ${r.rps}/s, p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms, errors ${r.errors}`,
+  );
+}
+
+/** The side-by-side table of two configurations, with the second's share of the first. */
+export function printComparison(
+  title: string,
+  [baseName, base]: [string, StatusReportResults],
+  [otherName, other]: [string, StatusReportResults],
+): void {
+  console.log(`\n| ${title} | ${baseName} | ${otherName} | ${otherName} / ${baseName} |`);
+  console.log("|---|---|---|---|");
+  for (const path of ["grpc", "http"] as const) {
+    const b = base[path];
+    const o = other[path];
+    console.log(
+      `| ${path === "grpc" ? "gRPC (ghz)" : "ClearML HTTP (wrk)"} | ${b.rps}/s, p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms | ${o.rps}/s, p50 ${o.p50Ms} ms, p99 ${o.p99Ms} ms | ${Math.round((o.rps / b.rps) * 100)} % |`,
+    );
+  }
+}
