@@ -3,6 +3,7 @@
 #   influxd      from Debian's influxdb package (1.x: InfluxQL over the v1 HTTP API)
 #   chromium     from Debian, for the connect-web browser tests (run headless)
 #   nats-server  >= 2.11 (per-message TTL) with `go install`, into $(go env GOPATH)/bin
+#   grpcurl      with `go install`, a reflection client the protocol tests drive
 # Idempotent; needs root for apt-get (as on CI and the project's machines).
 set -euo pipefail
 
@@ -30,3 +31,11 @@ if ! nats_ok; then
   nats="$gobin/nats-server"
 fi
 echo "$("$nats" --version) at $nats"
+
+grpcurl="$(command -v grpcurl || echo "$gobin/grpcurl")"
+if [ ! -x "$grpcurl" ]; then
+  echo "installing grpcurl v1.9.4 with go install"
+  GOBIN="$gobin" go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4
+  grpcurl="$gobin/grpcurl"
+fi
+echo "grpcurl: $("$grpcurl" -version 2>&1) at $grpcurl"
