@@ -4,6 +4,7 @@
 #   chromium     from Debian, for the connect-web browser tests (run headless)
 #   nats-server  >= 2.11 (per-message TTL) with `go install`, into $(go env GOPATH)/bin
 #   grpcurl      with `go install`, a reflection client the protocol tests drive
+#   protoc-gen-go, protoc-gen-go-grpc  with `go install`, for the Go stubs (`npm run generate`)
 # Idempotent; needs root for apt-get (as on CI and the project's machines).
 set -euo pipefail
 
@@ -39,3 +40,13 @@ if [ ! -x "$grpcurl" ]; then
   grpcurl="$gobin/grpcurl"
 fi
 echo "grpcurl: $("$grpcurl" -version 2>&1) at $grpcurl"
+
+for plugin in google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11 \
+  google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.0; do
+  name="$(basename "${plugin%@*}")"
+  if [ ! -x "$gobin/$name" ] && ! command -v "$name" >/dev/null; then
+    echo "installing $plugin with go install"
+    GOBIN="$gobin" go install "$plugin"
+  fi
+done
+echo "protoc-gen-go: $(command -v protoc-gen-go || echo "$gobin/protoc-gen-go")"
