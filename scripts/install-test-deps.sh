@@ -7,6 +7,7 @@
 #   protoc-gen-go, protoc-gen-go-grpc  with `go install`, for the Go stubs (`npm run generate`)
 # Idempotent; needs root for apt-get (as on CI and the project's machines).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 missing=()
 command -v influxd >/dev/null || missing+=(influxdb)
@@ -50,3 +51,11 @@ for plugin in google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11 \
   fi
 done
 echo "protoc-gen-go: $(command -v protoc-gen-go || echo "$gobin/protoc-gen-go")"
+
+# The Python test client's packages, in a virtual environment of the project's own.
+if [ ! -x .venv/bin/python ] || ! diff -q <(.venv/bin/pip freeze | sort) <(grep -v '^#' test/python/requirements.txt | sort) >/dev/null; then
+  echo "installing the Python test client's packages into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r test/python/requirements.txt
+fi
+echo "python: $(.venv/bin/python --version) in .venv"
