@@ -1,13 +1,6 @@
 import { cors as connectCors } from "@connectrpc/connect";
-import type { NodeRequest } from "./http-types.js";
+import type { NodeRequest, NodeResponse } from "./http-types.js";
 import { SUBCODE_HEADER } from "./rpc/errors.js";
-
-/** What a CORS answer needs of a response from either Node server. */
-interface CorsResponse {
-  statusCode: number;
-  setHeader(name: string, value: string): unknown;
-  end(): unknown;
-}
 
 const ALLOWED_METHODS = [...new Set([...connectCors.allowedMethods, "GET", "POST"])].join(", ");
 const ALLOWED_HEADERS = [
@@ -28,7 +21,7 @@ const EXPOSED_HEADERS = [...connectCors.exposedHeaders, SUBCODE_HEADER].join(", 
 export function corsPolicy(origins: readonly string[]) {
   const any = origins.includes("*");
   const allowed = new Set(origins);
-  return (req: NodeRequest, res: CorsResponse): boolean => {
+  return (req: NodeRequest, res: NodeResponse): boolean => {
     const origin = req.headers.origin;
     if (origin === undefined || (!any && !allowed.has(origin))) return false;
     res.setHeader("Access-Control-Allow-Origin", any ? "*" : origin);

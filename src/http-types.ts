@@ -12,6 +12,7 @@ export interface NodeRequest extends AsyncIterable<Buffer | string> {
 export interface NodeResponse {
   statusCode: number;
   setHeader(name: string, value: string | number): unknown;
+  end(): unknown;
   end(body: string): unknown;
   destroy(): unknown;
 }

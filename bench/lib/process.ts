@@ -1,23 +1,21 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import * as net from "node:net";
-import { freePort } from "../../test/harness/server-process.js";
+import { freePort, waitUntil } from "../../test/harness/server-process.js";
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+/** Until muster accepts connections on `port`; fails at once if it exits first. */
+function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  const accepts = () => {
     if (child.exitCode !== null) throw new Error(`muster exited with ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
+    return new Promise<boolean>((resolve) => {
       const socket = net.connect(port, "127.0.0.1", () => {
         socket.destroy();
         resolve(true);
       });
       socket.once("error", () => resolve(false));
     });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`muster did not listen on ${port} within ${timeoutMs} ms`);
+  };
+  return waitUntil(accepts, 30_000, `muster did not listen on ${port}`);
 }
 
 export interface MusterProcess {
