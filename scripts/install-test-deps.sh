@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite runs against, when it is missing:
-#   influxd      from Debian's influxdb package (1.x: InfluxQL over the v1 HTTP API)
+#   influxd      InfluxDB OSS 2.7.12 built from Go modules (scripts/install-influxd.sh): Flux over
+#                /api/v2, InfluxQL over its v1 endpoints
 #   chromium     from Debian, for the connect-web browser tests (run headless)
 #   nats-server  >= 2.11 (per-message TTL) with `go install`, into $(go env GOPATH)/bin
 #   grpcurl      with `go install`, a reflection client the protocol tests drive
@@ -9,16 +10,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-command -v influxd >/dev/null || missing+=(influxdb)
-command -v chromium >/dev/null || missing+=(chromium)
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing Debian packages: ${missing[*]}"
+if ! command -v chromium >/dev/null; then
+  echo "installing Debian's chromium"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-echo "influxd: $(influxd version 2>&1 | head -n 1)"
 echo "chromium: $(chromium --version 2>/dev/null | head -n 1)"
+
+bash scripts/install-influxd.sh
 
 gobin="$(go env GOBIN)"
 gobin="${gobin:-$(go env GOPATH)/bin}"
