@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { DEFAULT_MEMORY_STATS_LIMITS } from "./stats/memory.js";
+import { DEFAULT_MEMORY_STATS_LIMITS } from "./stats/memory/memory-stats-store.js";
 import { DEFAULT_SERVICE_OPTIONS } from "./workers/service.js";
 
 export interface Config {

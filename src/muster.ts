@@ -1,13 +1,13 @@
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
-import { MemoryPresenceStore } from "./presence/memory.js";
-import { openNatsPresenceStore } from "./presence/nats.js";
-import type { PresenceStore } from "./presence/store.js";
+import { systemClock } from "./core/clock.js";
+import type { PresenceStore } from "./core/presence-store.js";
+import type { StatsStore } from "./core/stats-store.js";
+import { MemoryPresenceStore } from "./presence/memory/memory-presence-store.js";
+import { openNatsPresenceStore } from "./presence/nats/nats-presence-store.js";
 import { type RunningServer, startServer } from "./server.js";
-import { InfluxStatsStore } from "./stats/influx.js";
-import { BYTES_PER_SAMPLE, MemoryStatsStore } from "./stats/memory.js";
-import type { StatsStore } from "./stats/store.js";
-import { systemClock } from "./workers/clock.js";
+import { InfluxStatsStore } from "./stats/influx/influx-stats-store.js";
+import { BYTES_PER_SAMPLE, MemoryStatsStore } from "./stats/memory/memory-stats-store.js";
 import { WorkersService } from "./workers/service.js";
 
 export interface Muster {

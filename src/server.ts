@@ -5,13 +5,13 @@ import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { clearmlHandler } from "./compat/handler.js";
+import { type CallContext, DEFAULT_IDENTITY } from "./core/identity.js";
 import { corsPolicy } from "./cors.js";
 import type { NodeRequest } from "./http-types.js";
 import { callContextKey, clientIpOf } from "./rpc/context.js";
 import { operationsOf } from "./rpc/operations.js";
 import { workersRoutes } from "./rpc/routes.js";
 import { sniffProtocol } from "./sniff.js";
-import { type CallContext, DEFAULT_IDENTITY } from "./workers/identity.js";
 import type { WorkersService } from "./workers/service.js";
 
 export interface ServerOptions {

@@ -2,26 +2,31 @@ import { Code } from "@connectrpc/connect";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
+import { bucketRange } from "../src/core/buckets.js";
+import { ApiError } from "../src/core/errors.js";
+import type { CallContext } from "../src/core/identity.js";
+import { categoryOf, METRIC_KEYS, type Sample } from "../src/core/machine-stats.js";
+import type { MetricRequest, Report } from "../src/core/stats-store.js";
 import { Aggregation } from "../src/gen/muster/workers/v1/types_pb.js";
 import { startMuster } from "../src/muster.js";
-import { MemoryPresenceStore } from "../src/presence/memory.js";
-import { openNatsPresenceStore } from "../src/presence/nats.js";
-import { GroupCommit } from "../src/stats/group-commit.js";
-import { InfluxStatsStore } from "../src/stats/influx.js";
+import { MemoryPresenceStore } from "../src/presence/memory/memory-presence-store.js";
+import { openNatsPresenceStore } from "../src/presence/nats/nats-presence-store.js";
+import { GroupCommit } from "../src/stats/influx/group-commit.js";
+import { InfluxStatsStore } from "../src/stats/influx/influx-stats-store.js";
 import {
   durationLiteral,
   equalsAny,
   Params,
   parseGoDuration,
   quoteIdent,
-} from "../src/stats/influxql.js";
-import { decodeTagValue, encodeTagValue, point, tagValue } from "../src/stats/line-protocol.js";
-import { MemoryStatsStore } from "../src/stats/memory.js";
-import type { MetricRequest, Report } from "../src/stats/store.js";
-import { bucketRange } from "../src/workers/buckets.js";
-import { ApiError } from "../src/workers/errors.js";
-import type { CallContext } from "../src/workers/identity.js";
-import { categoryOf, METRIC_KEYS, type Sample } from "../src/workers/machine-stats.js";
+} from "../src/stats/influx/influxql.js";
+import {
+  decodeTagValue,
+  encodeTagValue,
+  point,
+  tagValue,
+} from "../src/stats/influx/line-protocol.js";
+import { MemoryStatsStore } from "../src/stats/memory/memory-stats-store.js";
 import { WorkersService } from "../src/workers/service.js";
 import { serviceContract } from "./contract/service.contract.js";
 import { type InfluxdHandle, startInfluxd } from "./harness/influxd.js";

@@ -4,23 +4,26 @@ import { Code } from "@connectrpc/connect";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Clock, systemClock } from "../src/core/clock.js";
+import { ApiError } from "../src/core/errors.js";
+import { type CallContext, DEFAULT_IDENTITY } from "../src/core/identity.js";
+import type { PresenceEvent, PresenceRecord, WorkerKey } from "../src/core/presence-store.js";
 import { PresenceRecordSchema } from "../src/gen/muster/presence/v1/record_pb.js";
 import { IdNameEntrySchema, WorkerSchema } from "../src/gen/muster/workers/v1/types_pb.js";
-import { NatsPresenceStore, openNatsPresenceStore } from "../src/presence/nats.js";
-import { versionProblem } from "../src/presence/nats-connect.js";
+import { versionProblem } from "../src/presence/nats/nats-connect.js";
 import {
   companyToken,
   decodeKey,
   decodeToken,
   encodeKey,
   encodeToken,
-} from "../src/presence/nats-keys.js";
-import { PresenceView } from "../src/presence/nats-view.js";
-import type { PresenceEvent, PresenceRecord, WorkerKey } from "../src/presence/store.js";
-import { MemoryStatsStore } from "../src/stats/memory.js";
-import { type Clock, systemClock } from "../src/workers/clock.js";
-import { ApiError } from "../src/workers/errors.js";
-import { type CallContext, DEFAULT_IDENTITY } from "../src/workers/identity.js";
+} from "../src/presence/nats/nats-keys.js";
+import {
+  NatsPresenceStore,
+  openNatsPresenceStore,
+} from "../src/presence/nats/nats-presence-store.js";
+import { PresenceView } from "../src/presence/nats/nats-view.js";
+import { MemoryStatsStore } from "../src/stats/memory/memory-stats-store.js";
 import { WorkersService } from "../src/workers/service.js";
 import { serviceContract } from "./contract/service.contract.js";
 import { type NatsServerHandle, startNatsServer } from "./harness/nats-server.js";

@@ -4,16 +4,19 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../src/core/clock.js";
 import {
   LeftReason,
   type WatchWorkersResponse,
   WorkersService,
 } from "../src/gen/muster/workers/v1/workers_pb.js";
-import { MemoryPresenceStore } from "../src/presence/memory.js";
-import { type NatsPresenceStore, openNatsPresenceStore } from "../src/presence/nats.js";
+import { MemoryPresenceStore } from "../src/presence/memory/memory-presence-store.js";
+import {
+  type NatsPresenceStore,
+  openNatsPresenceStore,
+} from "../src/presence/nats/nats-presence-store.js";
 import { type RunningServer, startServer } from "../src/server.js";
-import { MemoryStatsStore } from "../src/stats/memory.js";
-import { systemClock } from "../src/workers/clock.js";
+import { MemoryStatsStore } from "../src/stats/memory/memory-stats-store.js";
 import { WorkersService as Service } from "../src/workers/service.js";
 import { type NatsServerHandle, startNatsServer } from "./harness/nats-server.js";
 

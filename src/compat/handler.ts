@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
+import { Subcode } from "../core/errors.js";
+import type { CallContext } from "../core/identity.js";
 import type { NodeRequest, NodeResponse } from "../http-types.js";
 import { toApiError } from "../rpc/errors.js";
 import type { Operation } from "../rpc/operations.js";
-import { Subcode } from "../workers/errors.js";
-import type { CallContext } from "../workers/identity.js";
 import { endpointsOf, parsePath, SERVED_VERSIONS_TEXT } from "./endpoints.js";
 import { type EnvelopeContext, envelope, httpStatusOf, type Result } from "./envelope.js";
 import { messageFromClearml, messageToClearml } from "./json.js";

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { ApiError, Subcode } from "../workers/errors.js";
+import { ApiError, Subcode } from "../core/errors.js";
 
 /** Header (Connect) / trailer (gRPC) that carries the ClearML result subcode of an error. */
 export const SUBCODE_HEADER = "muster-result-subcode";

@@ -1,6 +1,6 @@
 import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
+import type { CallContext } from "../core/identity.js";
 import { WorkersService as WorkersServiceDesc } from "../gen/muster/workers/v1/workers_pb.js";
-import type { CallContext } from "../workers/identity.js";
 import type { WorkersService } from "../workers/service.js";
 
 /** One RPC of the workers service, as every transport calls it. */

@@ -1,6 +1,13 @@
 import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
+import { bucketRange } from "../core/buckets.js";
+import type { Clock } from "../core/clock.js";
+import { ApiError, invalidArgument, Subcode } from "../core/errors.js";
+import type { CallContext } from "../core/identity.js";
+import { isMetricKey, samplesOf } from "../core/machine-stats.js";
+import type { PresenceEvent, PresenceStore, WorkerKey } from "../core/presence-store.js";
+import type { MetricRequest, StatsStore } from "../core/stats-store.js";
 import { type PresenceRecord, PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
 import {
   ActivitySeriesSchema,
@@ -52,15 +59,8 @@ import {
   WatchWorkersResponseSchema,
   LeftReason as WireLeftReason,
 } from "../gen/muster/workers/v1/workers_pb.js";
-import type { PresenceEvent, PresenceStore, WorkerKey } from "../presence/store.js";
-import type { MetricRequest, StatsStore } from "../stats/store.js";
-import { bucketRange } from "./buckets.js";
-import type { Clock } from "./clock.js";
-import { ApiError, invalidArgument, Subcode } from "./errors.js";
 import { EventQueue } from "./event-queue.js";
 import { type WorkerFilter, workerMatcher } from "./filters.js";
-import type { CallContext } from "./identity.js";
-import { isMetricKey, samplesOf } from "./machine-stats.js";
 import { checkReportTime, reportTimeMs } from "./timestamps.js";
 import { validate } from "./validation.js";
 

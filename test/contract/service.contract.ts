@@ -2,14 +2,14 @@ import { create } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Subcode } from "../../src/core/errors.js";
+import { type CallContext, DEFAULT_IDENTITY } from "../../src/core/identity.js";
 import { Aggregation, type Worker } from "../../src/gen/muster/workers/v1/types_pb.js";
 import {
   LeftReason,
   WatchWorkersRequestSchema,
   type WatchWorkersResponse,
 } from "../../src/gen/muster/workers/v1/workers_pb.js";
-import { Subcode } from "../../src/workers/errors.js";
-import { type CallContext, DEFAULT_IDENTITY } from "../../src/workers/identity.js";
 import { type ServiceOptions, WorkersService } from "../../src/workers/service.js";
 import { ManualClock } from "../support/clock.js";
 import { client, expectApiError } from "../support/service.js";

@@ -1,8 +1,8 @@
 import pino from "pino";
-import { MemoryPresenceStore } from "../../src/presence/memory.js";
+import { systemClock } from "../../src/core/clock.js";
+import { MemoryPresenceStore } from "../../src/presence/memory/memory-presence-store.js";
 import { type RunningServer, startServer } from "../../src/server.js";
-import { MemoryStatsStore } from "../../src/stats/memory.js";
-import { systemClock } from "../../src/workers/clock.js";
+import { MemoryStatsStore } from "../../src/stats/memory/memory-stats-store.js";
 import { type ServiceOptions, WorkersService } from "../../src/workers/service.js";
 
 export interface TestServer {

@@ -1,11 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
+import { bucketRange } from "../../src/core/buckets.js";
+import { DEFAULT_IDENTITY } from "../../src/core/identity.js";
 import { PresenceRecordSchema } from "../../src/gen/muster/presence/v1/record_pb.js";
-import { MemoryPresenceStore } from "../../src/presence/memory.js";
-import { MemoryStatsStore } from "../../src/stats/memory.js";
-import { bucketRange } from "../../src/workers/buckets.js";
-import { DEFAULT_IDENTITY } from "../../src/workers/identity.js";
+import { MemoryPresenceStore } from "../../src/presence/memory/memory-presence-store.js";
+import { MemoryStatsStore } from "../../src/stats/memory/memory-stats-store.js";
 import { WorkersService } from "../../src/workers/service.js";
 import { ManualClock } from "../support/clock.js";
 import { client } from "../support/service.js";

@@ -1,11 +1,11 @@
 import { create } from "@bufbuild/protobuf";
+import { bucketStart } from "../../core/buckets.js";
 import {
   Aggregation,
   AggregationStatsSchema,
   type MetricStats,
   MetricStatsSchema,
-} from "../gen/muster/workers/v1/types_pb.js";
-import { bucketStart } from "../workers/buckets.js";
+} from "../../gen/muster/workers/v1/types_pb.js";
 
 interface Bucket {
   sum: number;

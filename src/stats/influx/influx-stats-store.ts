@@ -1,4 +1,14 @@
 import { create } from "@bufbuild/protobuf";
+import { compareVariants } from "../../core/machine-stats.js";
+import {
+  type Activity,
+  type ActivityQuery,
+  byCategory,
+  type MetricCategory,
+  type Report,
+  type StatsQuery,
+  type StatsStore,
+} from "../../core/stats-store.js";
 import {
   Aggregation,
   AggregationStatsSchema,
@@ -6,8 +16,7 @@ import {
   MetricStatsSchema,
   type WorkerStats,
   WorkerStatsSchema,
-} from "../gen/muster/workers/v1/types_pb.js";
-import { compareVariants } from "../workers/machine-stats.js";
+} from "../../gen/muster/workers/v1/types_pb.js";
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 import { type ActivitySources, planActivity } from "./influx-activity.js";
 import { InfluxHttp, type InfluxSeries } from "./influx-http.js";
@@ -21,15 +30,6 @@ import {
 import { ensureDatabase } from "./influx-setup.js";
 import { durationLiteral, equalsAny, Params, quoteIdent, timeLiteral } from "./influxql.js";
 import { decodeTagValue, encodeTagValue } from "./line-protocol.js";
-import {
-  type Activity,
-  type ActivityQuery,
-  byCategory,
-  type MetricCategory,
-  type Report,
-  type StatsQuery,
-  type StatsStore,
-} from "./store.js";
 
 export interface InfluxStatsOptions {
   /** InfluxDB's HTTP API, e.g. http://127.0.0.1:8086 */

@@ -1,9 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import { type WorkerStats, WorkerStatsSchema } from "../gen/muster/workers/v1/types_pb.js";
-import type { Clock } from "../workers/clock.js";
-import { compareVariants } from "../workers/machine-stats.js";
-import { BucketAccumulator } from "./aggregate.js";
-import { Series } from "./series.js";
+import type { Clock } from "../../core/clock.js";
+import { compareVariants } from "../../core/machine-stats.js";
 import {
   type Activity,
   type ActivityQuery,
@@ -12,7 +9,10 @@ import {
   type Report,
   type StatsQuery,
   type StatsStore,
-} from "./store.js";
+} from "../../core/stats-store.js";
+import { type WorkerStats, WorkerStatsSchema } from "../../gen/muster/workers/v1/types_pb.js";
+import { BucketAccumulator } from "./aggregate.js";
+import { Series } from "./series.js";
 
 export interface MemoryStatsLimits {
   /** Samples older than this (by report time) are dropped, milliseconds. */

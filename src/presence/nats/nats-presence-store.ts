@@ -2,16 +2,8 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import pino, { type Logger } from "pino";
-import { PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
-import type { Clock } from "../workers/clock.js";
-import { ApiError, unavailable } from "../workers/errors.js";
-import { KeyedLock } from "./keyed-lock.js";
-import { Listeners } from "./listeners.js";
-import { openBucket, type PresenceBucket } from "./nats-bucket.js";
-import { connectNats, messageOf } from "./nats-connect.js";
-import { type Feed, type FeedEntry, startFeed } from "./nats-feed.js";
-import { companyToken, encodeKey } from "./nats-keys.js";
-import { companyOf, PresenceView, type Slot } from "./nats-view.js";
+import type { Clock } from "../../core/clock.js";
+import { ApiError, unavailable } from "../../core/errors.js";
 import {
   deadlineMs,
   type LeftReason,
@@ -20,7 +12,15 @@ import {
   type PresenceStore,
   type PresenceWatch,
   type WorkerKey,
-} from "./store.js";
+} from "../../core/presence-store.js";
+import { PresenceRecordSchema } from "../../gen/muster/presence/v1/record_pb.js";
+import { Listeners } from "../listeners.js";
+import { KeyedLock } from "./keyed-lock.js";
+import { openBucket, type PresenceBucket } from "./nats-bucket.js";
+import { connectNats, messageOf } from "./nats-connect.js";
+import { type Feed, type FeedEntry, startFeed } from "./nats-feed.js";
+import { companyToken, encodeKey } from "./nats-keys.js";
+import { companyOf, PresenceView, type Slot } from "./nats-view.js";
 
 export const DEFAULT_BUCKET = "muster_workers";
 

@@ -1,4 +1,4 @@
-import type { WorkerKey } from "./store.js";
+import type { WorkerKey } from "../../core/presence-store.js";
 
 /**
  * KV keys for workers: `<company>.<user>.<worker>`, each part the unpadded base64url of its UTF-8

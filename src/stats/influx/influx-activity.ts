@@ -1,9 +1,9 @@
-import type { BucketRange } from "../workers/buckets.js";
+import type { BucketRange } from "../../core/buckets.js";
+import type { Activity } from "../../core/stats-store.js";
 import type { StatementResult } from "./influx-http.js";
 import { ROLLUP_MS } from "./influx-schema.js";
 import { durationLiteral, Params, timeLiteral } from "./influxql.js";
 import { encodeTagValue } from "./line-protocol.js";
-import type { Activity } from "./store.js";
 
 /** The measurements an activity report reads, quoted and qualified by retention policy. */
 export interface ActivitySources {

@@ -1,6 +1,6 @@
 import type { Aggregation, WorkerStats } from "../gen/muster/workers/v1/types_pb.js";
-import type { BucketRange } from "../workers/buckets.js";
-import { categoryOf, type Sample } from "../workers/machine-stats.js";
+import type { BucketRange } from "./buckets.js";
+import { categoryOf, type Sample } from "./machine-stats.js";
 
 /** One status report as the stats store keeps it: activity, plus its machine_stats samples. */
 export interface Report {
