@@ -13,10 +13,10 @@ import {
   StatusReportRequestSchema,
   UnregisterRequestSchema,
 } from "../../src/gen/muster/workers/v1/workers_pb.js";
-import type { WorkersService } from "../../src/workers/service.js";
+import type { WorkersServiceImpl } from "../../src/workers/service.js";
 
 /** Calls the service with plain init objects, as a test reads best. */
-export function client(service: WorkersService, ctx: CallContext) {
+export function client(service: WorkersServiceImpl, ctx: CallContext) {
   return {
     register: (init: MessageInitShape<typeof RegisterRequestSchema>) =>
       service.register(create(RegisterRequestSchema, init), ctx),

@@ -22,13 +22,11 @@ import { type Feed, type FeedEntry, startFeed } from "./nats-feed.js";
 import { companyToken, encodeKey } from "./nats-keys.js";
 import { companyOf, PresenceView, type Slot } from "./nats-view.js";
 
-export const DEFAULT_BUCKET = "muster_workers";
-
 export interface NatsPresenceOptions {
   /** NATS server URL, e.g. nats://127.0.0.1:4222. */
   readonly url: string;
   /** KV bucket name; created when missing. */
-  readonly bucket?: string;
+  readonly bucket: string;
   readonly clock: Clock;
   readonly log?: Logger;
   /** How long expiry and removal markers stay in the bucket. */
@@ -54,7 +52,7 @@ export async function openNatsPresenceStore(
   options: NatsPresenceOptions,
 ): Promise<NatsPresenceStore> {
   const nc = await connectNats(options.url);
-  const name = options.bucket ?? DEFAULT_BUCKET;
+  const name = options.bucket;
   try {
     const bucket = await openBucket(nc, name, options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS);
     const store = new NatsPresenceStore(nc, bucket, options);
