@@ -26,7 +26,6 @@ export interface MusterOptions {
 
 export interface Muster {
   readonly server: RunningServer;
-  readonly service: WorkersServiceImpl;
   /** Stops the server (letting calls in flight finish), then closes the stores. */
   close(): Promise<void>;
 }
@@ -58,7 +57,6 @@ export async function createMuster(options: MusterOptions): Promise<Muster> {
   }
   return {
     server,
-    service,
     async close() {
       await server.close();
       await closeStores();

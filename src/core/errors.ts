@@ -9,6 +9,7 @@ export const Subcode = {
   none: 0,
   validation: 12,
   invalidDateRange: 16,
+  // 20, 22 and 30 are ClearML's credential subcodes, for the authentication being added.
   noCredentials: 20,
   badCredentials: 22,
   badToken: 30,

@@ -32,6 +32,7 @@ export function encodeKey(key: WorkerKey): string {
   return `${encodeToken(key.company)}.${encodeToken(key.user)}.${encodeToken(key.worker)}`;
 }
 
+/** The inverse of encodeKey; the store never decodes, tests use it to prove keys round-trip. */
 export function decodeKey(encoded: string): WorkerKey | undefined {
   const tokens = encoded.split(".");
   if (tokens.length !== 3) return undefined;

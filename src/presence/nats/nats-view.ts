@@ -92,6 +92,7 @@ export class PresenceView {
     return changes;
   }
 
+  /** Keys held, live or tombstoned; the store's `size` reads it so tests can see expiry free them. */
   get size(): number {
     return this.slots.size;
   }
