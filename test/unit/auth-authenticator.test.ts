@@ -50,7 +50,7 @@ function file(options: { withAlice?: boolean; aliceRole?: string; akacme1User?: 
     users.push({
       id: options.akacme1User ?? "alice",
       role: options.aliceRole ?? "user",
-      keys: [{ access_key: "AKACME1", secret_key: "s3cret" } as never],
+      keys: [{ access_key: "AKACME1", secret_key: "s3cret" }],
     });
   }
   return JSON.stringify({
