@@ -6,8 +6,8 @@
  * client's mistake worth telling.
  */
 import { Code } from "@connectrpc/connect";
-import { ApiError, Subcode } from "../workers/errors.js";
-import { DEFAULT_IDENTITY, type Identity, type Role } from "../workers/identity.js";
+import { ApiError, Subcode } from "../core/errors.js";
+import { DEFAULT_IDENTITY, type Identity, type Role } from "../core/identity.js";
 import { roleOfClearmlRole } from "./clearml-roles.js";
 import type { KeyEntry } from "./credentials.js";
 import type { LiveCredentials } from "./live-credentials.js";

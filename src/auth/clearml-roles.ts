@@ -7,7 +7,7 @@
  * - `annotator`, `guest`: restricted users → viewer (reads only).
  * Any other role is refused: a token we cannot place gets no rights by accident.
  */
-import type { Role } from "../workers/identity.js";
+import type { Role } from "../core/identity.js";
 
 const ROLE_OF: Readonly<Record<string, Role>> = {
   system: "admin",

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { pathToString } from "@bufbuild/protobuf/reflect";
 import { createValidator } from "@bufbuild/protovalidate";
 import { type Credentials, CredentialsSchema } from "../gen/muster/config/v1/credentials_pb.js";
-import type { Identity, Role } from "../workers/identity.js";
+import type { Identity, Role } from "../core/identity.js";
 import { decodeJson } from "./decode-json.js";
 import { isRole } from "./permissions.js";
 

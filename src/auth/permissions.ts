@@ -7,8 +7,8 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { AuthService } from "../gen/muster/auth/v1/auth_pb.js";
 import { WorkersService } from "../gen/muster/workers/v1/workers_pb.js";
-import { ApiError, Subcode } from "../workers/errors.js";
-import type { Identity, Role } from "../workers/identity.js";
+import { ApiError, Subcode } from "../core/errors.js";
+import type { Identity, Role } from "../core/identity.js";
 
 export type Access = "read" | "write";
 

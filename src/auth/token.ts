@@ -7,8 +7,8 @@
 
 import { Code } from "@connectrpc/connect";
 import { errors, type JWTPayload, jwtVerify, SignJWT } from "jose";
-import type { Clock } from "../workers/clock.js";
-import { ApiError, Subcode } from "../workers/errors.js";
+import type { Clock } from "../core/clock.js";
+import { ApiError, Subcode } from "../core/errors.js";
 
 /** The only algorithm muster signs with and accepts (the ClearML server's). */
 export const TOKEN_ALGORITHM = "HS256";

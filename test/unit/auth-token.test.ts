@@ -6,7 +6,7 @@ import { decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_EXPIRATION_SEC, type TokenIdentity, Tokens } from "../../src/auth/token.js";
 import { parseTokenSecret, randomTokenSecret } from "../../src/auth/token-secret.js";
-import { Subcode } from "../../src/workers/errors.js";
+import { Subcode } from "../../src/core/errors.js";
 import { ManualClock } from "../support/clock.js";
 
 const SECRET_TEXT = "a shared token secret, long enough";
