@@ -1,23 +1,28 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import type { Authenticator } from "./auth/authenticator.js";
 import { clearmlHandler } from "./compat/handler.js";
-import { type CallContext, DEFAULT_IDENTITY } from "./core/identity.js";
+import { allOperations } from "./compat/operations.js";
+import type { CallContext } from "./core/identity.js";
 import { corsPolicy } from "./cors.js";
 import type { NodeRequest } from "./http-types.js";
-import { callContextKey, clientIpOf } from "./rpc/context.js";
-import { workersRoutes } from "./rpc/routes.js";
+import { authInterceptor } from "./rpc/auth-interceptor.js";
+import { clientIpKey, clientIpOf } from "./rpc/context.js";
+import { musterRoutes, type RoutedServices } from "./rpc/routes.js";
 import { sniffProtocol } from "./sniff.js";
-import type { WorkersApi } from "./workers/api.js";
 
 export interface ServerOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
-  readonly service: WorkersApi;
+  readonly services: RoutedServices;
+  /** Who each call is, from its Authorization header, on every protocol. */
+  readonly authenticator: Authenticator;
   readonly log: Logger;
   /** Origins browsers may call from ("*" for any); none by default. */
   readonly corsOrigins?: readonly string[];
@@ -39,19 +44,22 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { log } = options;
-  // Who is calling: the Connect routes read it from the context values, the ClearML layer directly.
-  const requestContextOf = (req: NodeRequest): CallContext => ({
-    identity: DEFAULT_IDENTITY,
-    ...optionalIp(clientIpOf(req.headers, req.socket?.remoteAddress)),
+  const { authenticator, services } = options;
+  const clientIp = (req: NodeRequest) => clientIpOf(req.headers, req.socket?.remoteAddress);
+  // Who is calling: the ClearML layer asks here; the Connect routes' interceptor does the same.
+  const contextOf = async (req: NodeRequest, method: DescMethod): Promise<CallContext> => ({
+    identity: await authenticator.authorizeCall(firstHeader(req.headers.authorization), method),
+    ...optionalIp(clientIp(req)),
   });
-  const clearml = clearmlHandler({ service: options.service, requestContextOf, log });
+  const clearml = clearmlHandler({ operations: allOperations(services), contextOf, log });
   // Aborted by close(): ends streams such as WatchWorkers, which would otherwise run until the
   // client goes away.
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
     shutdownSignal: shutdown.signal,
-    routes: workersRoutes(options.service, log),
-    contextValues: (req) => createContextValues().set(callContextKey, requestContextOf(req)),
+    routes: musterRoutes(services, log),
+    interceptors: [authInterceptor(authenticator, log)],
+    contextValues: (req) => createContextValues().set(clientIpKey, clientIp(req)),
     fallback: (req, res) => {
       clearml(req, res).catch((error: unknown) => {
         log.error({ err: error }, "ClearML handler failed");
@@ -123,6 +131,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await closed;
     },
   };
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function optionalIp(ip: string | undefined): { clientIp?: string } {

@@ -5,12 +5,14 @@
  * the default identity and any key logs in; tokens are still verified, since a bad one is a
  * client's mistake worth telling.
  */
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { ApiError, Subcode } from "../core/errors.js";
 import { DEFAULT_IDENTITY, type Identity, type Role } from "../core/identity.js";
 import { roleOfClearmlRole } from "./clearml-roles.js";
 import type { KeyEntry } from "./credentials.js";
 import type { LiveCredentials } from "./live-credentials.js";
+import { authorizeMethod } from "./permissions.js";
 import { badToken, type TokenIdentity, type Tokens, type VerifiedToken } from "./token.js";
 
 /** An identity that always says its role. */
@@ -51,6 +53,19 @@ export class Authenticator {
    */
   async authenticate(authorization: string | undefined): Promise<RoledIdentity> {
     return (await this.principal(authorization)).identity;
+  }
+
+  /**
+   * The identity of a call to `method`, once it may make it: what `authenticate` throws, or
+   * PermissionDenied (403) naming the role. Every protocol's edge asks here before the service.
+   */
+  async authorizeCall(
+    authorization: string | undefined,
+    method: DescMethod,
+  ): Promise<RoledIdentity> {
+    const identity = await this.authenticate(authorization);
+    authorizeMethod(identity, method);
+    return identity;
   }
 
   /**

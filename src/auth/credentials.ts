@@ -7,8 +7,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { pathToString } from "@bufbuild/protobuf/reflect";
 import { createValidator } from "@bufbuild/protovalidate";
-import { type Credentials, CredentialsSchema } from "../gen/muster/config/v1/credentials_pb.js";
 import type { Identity, Role } from "../core/identity.js";
+import { type Credentials, CredentialsSchema } from "../gen/muster/config/v1/credentials_pb.js";
 import { decodeJson } from "./decode-json.js";
 import { isRole } from "./permissions.js";
 
@@ -56,6 +56,11 @@ export class CredentialSet {
       throw new CredentialsError(`${source}: ${problems.join("; ")}`);
     }
     return CredentialSet.index(message, source);
+  }
+
+  /** How many access keys the file gives (for the startup and reload log lines). */
+  get keyCount(): number {
+    return this.keys.size;
   }
 
   /** The key entry for an access key and its secret, or undefined; constant time in the secret. */

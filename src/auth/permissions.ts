@@ -5,10 +5,11 @@
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { AuthService } from "../gen/muster/auth/v1/auth_pb.js";
-import { WorkersService } from "../gen/muster/workers/v1/workers_pb.js";
 import { ApiError, Subcode } from "../core/errors.js";
 import type { Identity, Role } from "../core/identity.js";
+import { AuthService } from "../gen/muster/auth/v1/auth_pb.js";
+import { QueuesService } from "../gen/muster/queues/v1/queues_pb.js";
+import { WorkersService } from "../gen/muster/workers/v1/workers_pb.js";
 
 export type Access = "read" | "write";
 
@@ -34,6 +35,8 @@ const READS: ReadonlySet<DescMethod> = new Set([
   WorkersService.method.getActivityReport,
   WorkersService.method.getMetricKeys,
   WorkersService.method.watchWorkers,
+  // Listing queues; getNextTask is a write (on a ClearML server it takes a task off the queue).
+  QueuesService.method.getAll,
   // Logging in (or refreshing a token) only restates what the caller already proved.
   AuthService.method.login,
 ]);

@@ -17,10 +17,10 @@ import {
   roleOf,
 } from "../../src/auth/permissions.js";
 import { Tokens } from "../../src/auth/token.js";
-import { AuthService } from "../../src/gen/muster/auth/v1/auth_pb.js";
-import { WorkersService } from "../../src/gen/muster/workers/v1/workers_pb.js";
 import { Subcode } from "../../src/core/errors.js";
 import { DEFAULT_IDENTITY } from "../../src/core/identity.js";
+import { AuthService } from "../../src/gen/muster/auth/v1/auth_pb.js";
+import { WorkersService } from "../../src/gen/muster/workers/v1/workers_pb.js";
 import { ManualClock } from "../support/clock.js";
 
 const SECRET = new TextEncoder().encode("the shared token secret of the test");
