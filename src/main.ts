@@ -47,14 +47,9 @@ async function main(): Promise<void> {
   };
   // SIGHUP re-reads the credentials file; a bad file keeps the credentials in force.
   process.on("SIGHUP", () => {
-    muster.reloadCredentials().then(
-      (result) => {
-        if (result === undefined) log.info("SIGHUP: no --credentials file to re-read");
-        else if (result.ok) log.info(`credentials reloaded from ${config.credentials}`);
-        else log.warn(`credentials not reloaded, keeping the previous ones: ${result.reason}`);
-      },
-      (error: unknown) => log.error({ err: error }, "credentials reload failed"),
-    );
+    muster
+      .reloadCredentials()
+      .catch((error: unknown) => log.error({ err: error }, "credentials reload failed"));
   });
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));

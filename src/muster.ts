@@ -48,7 +48,7 @@ const TOKEN_CLAIMS = {
 
 export interface Muster {
   readonly server: RunningServer;
-  /** Re-reads the credentials file (SIGHUP); undefined when running open. */
+  /** Re-reads the credentials file (SIGHUP) and logs the outcome; undefined when running open. */
   reloadCredentials(): Promise<ReloadResult | undefined>;
   /** Stops the server (letting calls in flight finish), then closes the stores. */
   close(): Promise<void>;
@@ -94,7 +94,22 @@ export async function createMuster(options: MusterOptions): Promise<Muster> {
   }
   return {
     server,
-    reloadCredentials: async () => credentials?.reload(),
+    async reloadCredentials() {
+      if (credentials === undefined) {
+        log.info("credentials not reloaded: muster runs open (no --credentials file)");
+        return undefined;
+      }
+      const result = await credentials.reload();
+      if (result.ok) {
+        const { companies, keyCount } = credentials.current;
+        log.info(
+          `credentials reloaded from ${credentials.path} (${companies.size} companies, ${keyCount} keys)`,
+        );
+      } else {
+        log.warn(`credentials not reloaded, keeping the previous ones: ${result.reason}`);
+      }
+      return result;
+    },
     async close() {
       await server.close();
       await closeStores();
