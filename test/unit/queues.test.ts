@@ -40,7 +40,6 @@ describe("queues", () => {
     ]);
     const next = await service.getNextTask(
       create(GetNextTaskRequestSchema, { queue: queueId("globex", "default") }),
-      as("globex"),
     );
     expect(Object.keys(next).filter((k) => !k.startsWith("$"))).toEqual([]);
   });
