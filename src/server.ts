@@ -10,6 +10,7 @@ import type { NodeRequest } from "./http-types.js";
 import { callContextKey, clientIpOf } from "./rpc/context.js";
 import { operationsOf } from "./rpc/operations.js";
 import { workersRoutes } from "./rpc/routes.js";
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from "./server-limits.js";
 import { sniffProtocol } from "./sniff.js";
 import { type CallContext, DEFAULT_IDENTITY } from "./workers/identity.js";
 import type { WorkersService } from "./workers/service.js";
@@ -22,6 +23,8 @@ export interface ServerOptions {
   readonly log: Logger;
   /** Origins browsers may call from ("*" for any); none by default. */
   readonly corsOrigins?: readonly string[];
+  /** Overrides of DEFAULT_SERVER_LIMITS. */
+  readonly limits?: Partial<ServerLimits>;
 }
 
 export interface RunningServer {
@@ -40,6 +43,7 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { log } = options;
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
   const operations = operationsOf(options.service);
   const callContextOf = (req: NodeRequest): CallContext => ({
     identity: DEFAULT_IDENTITY,
@@ -51,6 +55,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
     shutdownSignal: shutdown.signal,
+    // Applies to the decompressed size too: connect-node inflates with this as the output limit.
+    readMaxBytes: limits.readMaxBytes,
+    writeMaxBytes: limits.writeMaxBytes,
     routes: workersRoutes(operations, options.service, log),
     contextValues: (req) => createContextValues().set(callContextKey, callContextOf(req)),
     fallback: (req, res) => {

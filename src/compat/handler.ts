@@ -6,6 +6,7 @@ import { toApiError } from "../rpc/errors.js";
 import type { Operation } from "../rpc/operations.js";
 import { Subcode } from "../workers/errors.js";
 import type { CallContext } from "../workers/identity.js";
+import { truncateForMessage } from "../workers/truncate.js";
 import { endpointsOf, parsePath, SERVED_VERSIONS_TEXT } from "./endpoints.js";
 import { type EnvelopeContext, envelope, httpStatusOf, type Result } from "./envelope.js";
 import { messageFromClearml, messageToClearml } from "./json.js";
@@ -62,6 +63,16 @@ export function clearmlHandler(options: CompatOptions) {
       }
       if (req.method !== "GET" && req.method !== "POST") {
         return failure(405, Subcode.none, `method ${req.method} not allowed: use GET or POST`);
+      }
+      // Never inflated: a small compressed body can unpack to gigabytes, and ClearML clients send
+      // plain JSON.
+      const encoding = header(req.headers, "content-encoding")?.trim().toLowerCase();
+      if (encoding !== undefined && encoding !== "" && encoding !== "identity") {
+        return failure(
+          415,
+          Subcode.none,
+          `Content-Encoding ${truncateForMessage(encoding)} is not accepted: send the JSON body uncompressed`,
+        );
       }
       const body = await readBody(req);
       if (body === undefined) {

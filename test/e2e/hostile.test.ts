@@ -1,5 +1,9 @@
+import * as zlib from "node:zlib";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GetCountRequestSchema } from "../../src/gen/muster/workers/v1/workers_pb.js";
 import { clearml } from "../support/clearml.js";
+import { grpcFrame, h1Request, h2Request } from "../support/raw-http.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 /** Hostile but cheap inputs: each one request or a bounded loop against a real muster. */
@@ -29,4 +33,63 @@ describe("hostile input", () => {
     expect(matching.body.data).toEqual({ count: 1 });
     await clearml(muster.url, "/workers.unregister", { worker });
   }, 20_000);
+
+  describe("request size limits apply after decompression", () => {
+    // 16 MiB unpacked from a few kilobytes: over the 4 MiB limit only once inflated.
+    const message = toBinary(
+      GetCountRequestSchema,
+      create(GetCountRequestSchema, { workerPattern: "a".repeat(16 * 1024 * 1024) }),
+    );
+    const bombs = {
+      gzip: zlib.gzipSync(message),
+      br: zlib.brotliCompressSync(message),
+    } as const;
+    const path = "/muster.workers.v1.WorkersService/GetCount";
+
+    it.each(["gzip", "br"] as const)("refuses a %s bomb over Connect", async (encoding) => {
+      expect(bombs[encoding].length).toBeLessThan(100_000);
+      const res = await h1Request(muster.url, path, {
+        headers: { "content-type": "application/proto", "content-encoding": encoding },
+        body: bombs[encoding],
+      });
+      expect(res.status).toBe(429);
+      expect(JSON.parse(res.body.toString()).code).toBe("resource_exhausted");
+    });
+
+    it.each(["gzip", "br"] as const)("refuses a %s bomb over gRPC", async (encoding) => {
+      const res = await h2Request(
+        muster.url,
+        path,
+        { "content-type": "application/grpc", "grpc-encoding": encoding, te: "trailers" },
+        grpcFrame(bombs[encoding], true),
+      );
+      expect(res.trailers["grpc-status"] ?? res.headers["grpc-status"]).toBe("8");
+    });
+
+    it("refuses a plain Connect JSON body over the limit", async () => {
+      const body = Buffer.from(JSON.stringify({ workerPattern: "a".repeat(5 * 1024 * 1024) }));
+      const res = await h1Request(muster.url, path, {
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      expect(res.status).toBe(429);
+      expect(JSON.parse(res.body.toString()).code).toBe("resource_exhausted");
+    });
+
+    it("refuses a compressed ClearML body instead of inflating it", async () => {
+      const res = await h1Request(muster.url, "/workers.get_count", {
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+        body: zlib.gzipSync(JSON.stringify({ worker_pattern: "a".repeat(16 * 1024 * 1024) })),
+      });
+      expect(res.status).toBe(415);
+      expect(JSON.parse(res.body.toString()).meta.result_msg).toContain("Content-Encoding");
+    });
+
+    it("refuses a ClearML body over 4 MiB with 413", async () => {
+      const res = await clearml(muster.url, "/workers.get_count", {
+        worker_pattern: "a".repeat(5 * 1024 * 1024),
+      });
+      expect(res.status).toBe(413);
+    });
+  });
 });

@@ -1,6 +1,7 @@
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import { MemoryPresenceStore } from "../../src/presence/memory.js";
 import { type RunningServer, startServer } from "../../src/server.js";
+import type { ServerLimits } from "../../src/server-limits.js";
 import { MemoryStatsStore } from "../../src/stats/memory.js";
 import { systemClock } from "../../src/workers/clock.js";
 import { type ServiceOptions, WorkersService } from "../../src/workers/service.js";
@@ -15,7 +16,11 @@ export interface TestServer {
 /** A real muster server on a free loopback port, with the embedded stores. */
 export async function startTestServer(
   options: Partial<ServiceOptions> = {},
-  server: { corsOrigins?: readonly string[] } = {},
+  server: {
+    corsOrigins?: readonly string[];
+    limits?: Partial<ServerLimits>;
+    log?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const presence = new MemoryPresenceStore(systemClock);
   const stats = new MemoryStatsStore(systemClock);
@@ -24,8 +29,8 @@ export async function startTestServer(
     host: "127.0.0.1",
     port: 0,
     service,
-    log: pino({ level: "silent" }),
     ...server,
+    log: server.log ?? pino({ level: "silent" }),
   });
   return {
     server: running,
