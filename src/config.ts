@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { DEFAULT_SERVER_LIMITS } from "./server-limits.js";
 import { DEFAULT_MEMORY_STATS_LIMITS } from "./stats/memory.js";
 import { DEFAULT_SERVICE_OPTIONS } from "./workers/service.js";
 
@@ -16,6 +17,7 @@ export interface Config {
   readonly statsRetentionMs: number;
   readonly statsMaxSamples: number;
   readonly maxBuckets: number;
+  readonly maxConnections: number;
   readonly logLevel: string;
   readonly corsOrigins: readonly string[];
 }
@@ -104,6 +106,12 @@ const SETTINGS = {
     fallback: String(DEFAULT_SERVICE_OPTIONS.maxBuckets),
     help: "most buckets one get_stats / get_activity_report answer may have",
   },
+  maxConnections: {
+    flag: "max-connections",
+    env: "MUSTER_MAX_CONNECTIONS",
+    fallback: String(DEFAULT_SERVER_LIMITS.maxConnections),
+    help: "most client connections open at once (lowered to fit ulimit -n)",
+  },
   corsOrigins: {
     flag: "cors-origins",
     env: "MUSTER_CORS_ORIGINS",
@@ -169,6 +177,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     statsRetentionMs: parseDuration(value("statsRetention")),
     statsMaxSamples: positiveInteger(value("statsMaxSamples")),
     maxBuckets: positiveInteger(value("maxBuckets")),
+    maxConnections: positiveInteger(value("maxConnections")),
     corsOrigins: parseOrigins(value("corsOrigins")),
     logLevel: oneOf(value("logLevel"), [
       "fatal",

@@ -37,6 +37,7 @@ export async function startMuster(config: Config, log: Logger): Promise<Muster> 
     service,
     log,
     corsOrigins: config.corsOrigins,
+    limits: { maxConnections: config.maxConnections },
   });
   log.info(
     { url: server.url },

@@ -6,7 +6,9 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { clearmlHandler } from "./compat/handler.js";
 import { corsPolicy } from "./cors.js";
+import { connectionCap, openFilesLimit } from "./fd-limit.js";
 import type { NodeRequest } from "./http-types.js";
+import { superviseSession } from "./http2-sessions.js";
 import { callContextKey, clientIpOf } from "./rpc/context.js";
 import { operationsOf } from "./rpc/operations.js";
 import { workersRoutes } from "./rpc/routes.js";
@@ -76,13 +78,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     res.once("close", () => inFlight--);
     if (!cors(req, res)) handler(req, res);
   };
-  const http1Server = http.createServer(tracked);
+  const http1Server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node checks the two timeouts above.
+      connectionsCheckingInterval: Math.max(
+        10,
+        Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4,
+      ),
+    },
+    tracked,
+  );
+  // This server never listens itself (the listener hands it sockets), and Node starts the checks of
+  // headersTimeout and requestTimeout on "listening": start them here.
+  http1Server.emit("listening");
   const http2Server = http2.createServer(tracked);
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   http2Server.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    superviseSession(session, limits, http2.constants.NGHTTP2_CANCEL);
   });
 
   const listener = net.createServer(async (socket) => {
@@ -90,8 +108,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     socket.once("close", () => sockets.delete(socket));
     // RPCs are small request/response exchanges: Nagle's delay would add ~40 ms to each.
     socket.setNoDelay(true);
+    // Notices peers that vanished without a FIN on connections kept open (WatchWorkers).
+    socket.setKeepAlive(true, 60_000);
     socket.on("error", (error) => log.debug({ err: error }, "connection error"));
-    const sniffed = await sniffProtocol(socket);
+    const sniffed = await sniffProtocol(socket, limits.firstBytesTimeoutMs);
     if (sniffed === undefined || socket.destroyed) return;
     // Both servers take the socket itself with the sniffed bytes pushed back: HTTP/1.1 reads them
     // as a stream, and an HTTP/2 session feeds bytes already buffered on its socket to nghttp2
@@ -104,6 +124,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       socket.resume();
     }
   });
+
+  // Past the cap Node closes each new connection on accept; the warning is rate-limited so a flood
+  // cannot flood the log too.
+  listener.maxConnections = connectionCap(limits.maxConnections, openFilesLimit());
+  if (listener.maxConnections < limits.maxConnections) {
+    log.warn(
+      { maxConnections: listener.maxConnections, wanted: limits.maxConnections },
+      `connection cap lowered to ${listener.maxConnections} to fit the open files limit (ulimit -n)`,
+    );
+  }
+  const warnDropped = rateLimitedWarning(log, 60_000);
+  listener.on("drop", () => warnDropped(listener.maxConnections));
 
   await new Promise<void>((resolve, reject) => {
     listener.once("error", reject);
@@ -128,8 +160,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       for (const socket of sockets) socket.destroy();
+      // Stops its timeout checks; it has no listening socket of its own to close.
+      http1Server.close(() => {});
       await closed;
     },
+  };
+}
+
+/** A warning when connections are refused at the cap: once, then at most once per `everyMs`. */
+function rateLimitedWarning(log: Logger, everyMs: number): (cap: number) => void {
+  let dropped = 0;
+  let lastWarnMs = Number.NEGATIVE_INFINITY;
+  return (cap) => {
+    dropped++;
+    const now = Date.now();
+    if (now - lastWarnMs < everyMs) return;
+    log.warn(
+      { maxConnections: cap, refused: dropped },
+      `connection cap reached: refusing new connections beyond ${cap} (--max-connections); ${dropped} refused since the last warning`,
+    );
+    lastWarnMs = now;
+    dropped = 0;
   };
 }
 

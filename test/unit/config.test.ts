@@ -12,6 +12,7 @@ describe("configuration", () => {
       influxUrl: "http://127.0.0.1:8086",
       influxDb: "muster",
       maxBuckets: 10_000,
+      maxConnections: 10_000,
     });
   });
 
@@ -34,6 +35,7 @@ describe("configuration", () => {
     [["--stats-retention", "7 days"], "--stats-retention"],
     [["--stats-max-samples", "-1"], "--stats-max-samples"],
     [["--max-buckets", "0"], "--max-buckets"],
+    [["--max-connections", "none"], "--max-connections"],
     [["--cors-origins", "https://ui.example.com/path"], "--cors-origins"],
     [["--bogus", "1"], "--bogus"],
   ])("refuses %j with a message naming %s", (argv, flag) => {
