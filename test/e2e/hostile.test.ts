@@ -6,6 +6,79 @@ import { clearml } from "../support/clearml.js";
 import { grpcFrame, h1Request, h2Request } from "../support/raw-http.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
+interface Case {
+  readonly name: string;
+  readonly path: string;
+  readonly body: unknown;
+  readonly status: number;
+  readonly subcode: number;
+  readonly mentions: string;
+}
+
+const now = Math.floor(Date.now() / 1000);
+const range = { from_date: now - 3600, to_date: now, interval: 60 };
+const longId = "y".repeat(70_000);
+
+/** Each refused with a clear error naming the field, and nothing stored. */
+const CASES: readonly Case[] = [
+  {
+    name: "1,025 cpu_usage values",
+    path: "/workers.status_report",
+    body: {
+      worker: "w",
+      timestamp: Date.now(),
+      machine_stats: { cpu_usage: Array.from({ length: 1025 }, () => 1) },
+    },
+    status: 400,
+    subcode: 12,
+    mentions: "machine_stats.cpu_usage",
+  },
+  {
+    name: "1,001 worker_ids",
+    path: "/workers.get_stats",
+    body: {
+      ...range,
+      items: [{ key: "cpu_usage" }],
+      worker_ids: Array.from({ length: 1001 }, (_, i) => `w${i}`),
+    },
+    status: 400,
+    subcode: 12,
+    mentions: "worker_ids",
+  },
+  {
+    name: "a 70,000-character worker id in get_metric_keys",
+    path: "/workers.get_metric_keys",
+    body: { worker_ids: [longId] },
+    status: 400,
+    subcode: 12,
+    mentions: "worker_ids[0]",
+  },
+  {
+    name: "a 70,000-character metric key",
+    path: "/workers.get_stats",
+    body: { ...range, items: [{ key: longId }] },
+    status: 400,
+    subcode: 12,
+    mentions: "items[0].key",
+  },
+  {
+    name: "a timeout over 7 days",
+    path: "/workers.register",
+    body: { worker: "w", timeout: 604_801 },
+    status: 400,
+    subcode: 1002,
+    mentions: "timeout",
+  },
+  {
+    name: "a timeout of 2^31-1 seconds",
+    path: "/workers.register",
+    body: { worker: "w", timeout: 2 ** 31 - 1 },
+    status: 400,
+    subcode: 1002,
+    mentions: "timeout",
+  },
+];
+
 /** Hostile but cheap inputs: each one request or a bounded loop against a real muster. */
 describe("hostile input", () => {
   let muster: TestServer;
@@ -14,6 +87,26 @@ describe("hostile input", () => {
   });
   afterAll(async () => {
     await muster.close();
+  });
+
+  it.each(CASES)("$name: $status/$subcode naming the field, nothing stored", async (c) => {
+    const res = await clearml(muster.url, c.path, c.body);
+    expect(res.status).toBe(c.status);
+    expect(res.body.meta.result_subcode).toBe(c.subcode);
+    expect(res.body.meta.result_msg).toContain(c.mentions);
+    // Echoed input is cut short.
+    expect(res.body.meta.result_msg.length).toBeLessThan(1000);
+    const count = await clearml(muster.url, "/workers.get_count", {});
+    expect(count.body.data).toEqual({ count: 0 });
+  });
+
+  it("accepts a timeout of exactly 7 days", async () => {
+    const res = await clearml(muster.url, "/workers.register", {
+      worker: "week",
+      timeout: 604_800,
+    });
+    expect(res.status).toBe(200);
+    await clearml(muster.url, "/workers.unregister", { worker: "week" });
   });
 
   it("answers a backtracking glob at the maximum pattern length and stays responsive", async () => {
