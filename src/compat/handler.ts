@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { JsonObject } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import type { NodeRequest, NodeResponse } from "../http-types.js";
 import { toApiError } from "../rpc/errors.js";
@@ -7,8 +6,9 @@ import type { Operation } from "../rpc/operations.js";
 import { Subcode } from "../workers/errors.js";
 import type { CallContext } from "../workers/identity.js";
 import { truncateForMessage } from "../workers/truncate.js";
+import { type EncodedAnswer, encodeAnswer } from "./encode.js";
 import { endpointsOf, parsePath, SERVED_VERSIONS_TEXT } from "./endpoints.js";
-import { type EnvelopeContext, envelope, httpStatusOf, type Result } from "./envelope.js";
+import { type EnvelopeContext, httpStatusOf, type Result } from "./envelope.js";
 import { messageFromClearml, messageToClearml } from "./json.js";
 
 /** Request bodies larger than this are refused; a status report is a few kilobytes. */
@@ -47,7 +47,10 @@ export function clearmlHandler(options: CompatOptions) {
         data: {},
       };
     }
-    send(res, result.resultCode, envelope(ctx, result));
+    const encoded = encodeAnswer(ctx, result, (error) =>
+      log.warn({ err: error, endpoint: ctx.endpoint }, "ClearML answer could not be encoded"),
+    );
+    send(res, encoded, log);
 
     async function answer(): Promise<Result> {
       if (parsed.kind === "unsupported-version") {
@@ -114,12 +117,17 @@ async function readBody(req: NodeRequest): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
-function send(res: NodeResponse, status: number, body: JsonObject): void {
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader("content-type", "application/json");
-  res.setHeader("content-length", Buffer.byteLength(text));
-  res.end(text);
+/** Writes the answer; if the response cannot take it (the client went away), drops it quietly. */
+function send(res: NodeResponse, { status, text }: EncodedAnswer, log: Logger): void {
+  try {
+    res.statusCode = status;
+    res.setHeader("content-type", "application/json");
+    res.setHeader("content-length", Buffer.byteLength(text));
+    res.end(text);
+  } catch (error) {
+    log.debug({ err: error }, "ClearML answer could not be written");
+    res.destroy();
+  }
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {

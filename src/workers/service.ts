@@ -56,6 +56,7 @@ import type { PresenceEvent, PresenceStore, WorkerKey } from "../presence/store.
 import type { MetricRequest, StatsStore } from "../stats/store.js";
 import { bucketRange } from "./buckets.js";
 import type { Clock } from "./clock.js";
+import { checkEntryLists, checkEntrySize } from "./entry-limits.js";
 import { ApiError, invalidArgument, Subcode } from "./errors.js";
 import { EventQueue } from "./event-queue.js";
 import { type WorkerFilter, workerMatcher } from "./filters.js";
@@ -118,6 +119,7 @@ export class WorkersService {
       worker.queues = request.queues.map((id) => create(QueueEntrySchema, { id }));
       worker.tags = [...request.tags];
       worker.systemTags = [...request.systemTags];
+      checkEntrySize(worker);
       return record;
     });
     return create(RegisterResponseSchema);
@@ -134,6 +136,9 @@ export class WorkersService {
     ctx: CallContext,
   ): Promise<StatusReportResponse> {
     validate(StatusReportRequestSchema, request);
+    // The stored entry is checked again once merged; this catches an over-large report before its
+    // samples are recorded.
+    checkEntryLists(request.tags, request.systemTags, request.queues);
     const now = this.clock.now();
     const timeMs = reportTimeMs(request.timestamp);
     checkReportTime(timeMs, now);
@@ -145,7 +150,13 @@ export class WorkersService {
           `worker: ${JSON.stringify(request.worker)} is not registered`,
         );
       }
-      return applyReport(current ?? this.newRecord(ctx, request.worker, now, 0), request, now);
+      const record = applyReport(
+        current ?? this.newRecord(ctx, request.worker, now, 0),
+        request,
+        now,
+      );
+      if (record.worker !== undefined) checkEntrySize(record.worker);
+      return record;
     });
     const stats = this.stats.record({
       company: ctx.identity.company,

@@ -62,6 +62,39 @@ const CASES: readonly Case[] = [
     mentions: "items[0].key",
   },
   {
+    name: "600 tags and 600 system tags on one worker",
+    path: "/workers.register",
+    body: {
+      worker: "w",
+      tags: Array.from({ length: 600 }, (_, i) => `t${i}`),
+      system_tags: Array.from({ length: 600 }, (_, i) => `s${i}`),
+    },
+    status: 400,
+    subcode: 12,
+    mentions: "tags, system_tags, queues",
+  },
+  {
+    name: "over 64 KiB of tags on one worker",
+    path: "/workers.register",
+    body: { worker: "w", tags: Array.from({ length: 300 }, (_, i) => `${i}`.padEnd(256, "t")) },
+    status: 400,
+    subcode: 12,
+    mentions: "tags, system_tags, queues",
+  },
+  {
+    name: "a status report with 600 queues and 600 tags",
+    path: "/workers.status_report",
+    body: {
+      worker: "w",
+      timestamp: Date.now(),
+      queues: Array.from({ length: 600 }, (_, i) => `q${i}`),
+      tags: Array.from({ length: 600 }, (_, i) => `t${i}`),
+    },
+    status: 400,
+    subcode: 12,
+    mentions: "tags, system_tags, queues",
+  },
+  {
     name: "a timeout over 7 days",
     path: "/workers.register",
     body: { worker: "w", timeout: 604_801 },
@@ -98,6 +131,25 @@ describe("hostile input", () => {
     expect(res.body.meta.result_msg.length).toBeLessThan(1000);
     const count = await clearml(muster.url, "/workers.get_count", {});
     expect(count.body.data).toEqual({ count: 0 });
+  });
+
+  it("refuses a status report that would make a registration too large, keeping it", async () => {
+    const tags = Array.from({ length: 600 }, (_, i) => `t${i}`);
+    expect((await clearml(muster.url, "/workers.register", { worker: "big", tags })).status).toBe(
+      200,
+    );
+    const res = await clearml(muster.url, "/workers.status_report", {
+      worker: "big",
+      timestamp: Date.now(),
+      queues: Array.from({ length: 600 }, (_, i) => `q${i}`),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.meta.result_msg).toContain("600 tags, 0 system_tags, 600 queues");
+    const all = await clearml(muster.url, "/workers.get_all", {});
+    const [worker] = all.body.data.workers as { tags: string[]; queues: unknown[] }[];
+    expect(worker?.tags).toHaveLength(600);
+    expect(worker?.queues).toEqual([]);
+    await clearml(muster.url, "/workers.unregister", { worker: "big" });
   });
 
   it("accepts a timeout of exactly 7 days", async () => {
