@@ -19,6 +19,11 @@ export interface ServerLimits {
   readonly http2IdleTimeoutMs: number;
   /** HTTP/2: a session with open streams (WatchWorkers) is pinged this often. */
   readonly http2PingIntervalMs: number;
+  /** HTTP/2: streams one session may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly http2MaxConcurrentStreams: number;
+  /** HTTP/2: streams a client may reset within `http2ResetWindowMs` before its session is ended. */
+  readonly http2MaxResets: number;
+  readonly http2ResetWindowMs: number;
   /** Open connections beyond this are closed on accept (lowered to fit the descriptor limit). */
   readonly maxConnections: number;
 }
@@ -34,5 +39,9 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   keepAliveTimeoutMs: 5_000,
   http2IdleTimeoutMs: 60_000,
   http2PingIntervalMs: 30_000,
+  http2MaxConcurrentStreams: 100,
+  // A client cancelling calls now and then is normal; thousands a second is a rapid-reset attack.
+  http2MaxResets: 500,
+  http2ResetWindowMs: 10_000,
   maxConnections: 10_000,
 };

@@ -94,13 +94,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // This server never listens itself (the listener hands it sockets), and Node starts the checks of
   // headersTimeout and requestTimeout on "listening": start them here.
   http1Server.emit("listening");
-  const http2Server = http2.createServer(tracked);
+  const http2Server = http2.createServer(
+    { settings: { maxConcurrentStreams: limits.http2MaxConcurrentStreams } },
+    tracked,
+  );
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   http2Server.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
-    superviseSession(session, limits, http2.constants.NGHTTP2_CANCEL);
+    const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR } = http2.constants;
+    superviseSession(
+      session,
+      limits,
+      {
+        cancel: NGHTTP2_CANCEL,
+        enhanceYourCalm: NGHTTP2_ENHANCE_YOUR_CALM,
+        noError: NGHTTP2_NO_ERROR,
+      },
+      (resets) =>
+        log.warn(
+          { resets, windowMs: limits.http2ResetWindowMs, peer: session.socket?.remoteAddress },
+          "HTTP/2 client reset too many streams: GOAWAY",
+        ),
+    );
   });
 
   const listener = net.createServer(async (socket) => {
