@@ -19,8 +19,67 @@ const now = Math.floor(Date.now() / 1000);
 const range = { from_date: now - 3600, to_date: now, interval: 60 };
 const longId = "y".repeat(70_000);
 
+/** Raw JSON texts that parse but no protobuf message can hold. */
+const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+
 /** Each refused with a clear error naming the field, and nothing stored. */
 const CASES: readonly Case[] = [
+  {
+    name: "a lone surrogate in worker",
+    path: "/workers.register",
+    body: '{"worker":"\\ud800"}',
+    status: 400,
+    subcode: 12,
+    mentions: "worker",
+  },
+  {
+    name: "a lone surrogate in a tag filter",
+    path: "/workers.get_all",
+    body: '{"tags":["ok","\\udc00"]}',
+    status: 400,
+    subcode: 12,
+    mentions: "tags[1]",
+  },
+  {
+    name: "to_date overflowing to Infinity",
+    path: "/workers.get_stats",
+    body: `{"from_date":${now - 100},"to_date":1e400,"interval":60,"items":[{"key":"cpu_usage"}]}`,
+    status: 400,
+    subcode: 12,
+    mentions: "to_date",
+  },
+  {
+    name: "a cpu_usage value overflowing to Infinity",
+    path: "/workers.status_report",
+    body: `{"worker":"w","timestamp":${Date.now()},"machine_stats":{"cpu_usage":[1e400]}}`,
+    status: 400,
+    subcode: 12,
+    mentions: "machine_stats.cpu_usage[0]",
+  },
+  {
+    name: "a deeply nested list as an aggregation",
+    path: "/workers.get_stats",
+    body: `{"from_date":${now - 100},"to_date":${now},"interval":60,"items":[{"key":"cpu_usage","aggregation":${deep}}]}`,
+    status: 400,
+    subcode: 12,
+    mentions: "items[0].aggregation",
+  },
+  {
+    name: "a deeply nested list as worker",
+    path: "/workers.register",
+    body: `{"worker":${deep}}`,
+    status: 400,
+    subcode: 12,
+    mentions: "worker",
+  },
+  {
+    name: "a deeply nested list as a machine stat",
+    path: "/workers.status_report",
+    body: `{"worker":"w","timestamp":${Date.now()},"machine_stats":{"memory_used":${deep}}}`,
+    status: 400,
+    subcode: 12,
+    mentions: "machine_stats.memory_used",
+  },
   {
     name: "1,025 cpu_usage values",
     path: "/workers.status_report",
