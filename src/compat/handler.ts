@@ -57,15 +57,19 @@ export function clearmlHandler(options: CompatOptions) {
         return failure(
           400,
           Subcode.none,
-          `unsupported API version ${parsed.version}: ${SERVED_VERSIONS_TEXT}`,
+          `unsupported API version ${truncateForMessage(parsed.version)}: ${SERVED_VERSIONS_TEXT}`,
         );
       }
       const endpoint = endpoints.get(parsed.path);
       if (endpoint === undefined) {
-        return failure(404, Subcode.none, `unknown endpoint ${ctx.endpoint}`);
+        return failure(404, Subcode.none, `unknown endpoint ${truncateForMessage(ctx.endpoint)}`);
       }
       if (req.method !== "GET" && req.method !== "POST") {
-        return failure(405, Subcode.none, `method ${req.method} not allowed: use GET or POST`);
+        return failure(
+          405,
+          Subcode.none,
+          `method ${truncateForMessage(req.method ?? "")} not allowed: use GET or POST`,
+        );
       }
       // Never inflated: a small compressed body can unpack to gigabytes, and ClearML clients send
       // plain JSON.
@@ -85,7 +89,11 @@ export function clearmlHandler(options: CompatOptions) {
       try {
         json = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
       } catch (error) {
-        return failure(400, Subcode.none, `malformed JSON body: ${(error as Error).message}`);
+        return failure(
+          400,
+          Subcode.none,
+          `malformed JSON body: ${truncateForMessage((error as Error).message)}`,
+        );
       }
       const { method, invoke } = endpoint.operation;
       const request = messageFromClearml(method.input, json);

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { ApiError, Subcode } from "../workers/errors.js";
+import { truncateForMessage } from "../workers/truncate.js";
 
 /** Header (Connect) / trailer (gRPC) that carries the ClearML result subcode of an error. */
 export const SUBCODE_HEADER = "muster-result-subcode";
@@ -18,6 +19,11 @@ export function toApiError(error: unknown, log: Logger): ApiError {
   return new ApiError(Code.Internal, Subcode.internal, "internal server error");
 }
 
+/** Longest message sent: gRPC carries it in the grpc-message trailer, which must stay small. */
+const MAX_MESSAGE_CHARS = 1000;
+
 export function toConnectError(error: ApiError): ConnectError {
-  return new ConnectError(error.message, error.code, { [SUBCODE_HEADER]: String(error.subcode) });
+  return new ConnectError(truncateForMessage(error.message, MAX_MESSAGE_CHARS), error.code, {
+    [SUBCODE_HEADER]: String(error.subcode),
+  });
 }

@@ -63,6 +63,7 @@ import { type WorkerFilter, workerMatcher } from "./filters.js";
 import type { CallContext } from "./identity.js";
 import { isMetricKey, samplesOf } from "./machine-stats.js";
 import { checkReportTime, reportTimeMs } from "./timestamps.js";
+import { quoteForMessage } from "./truncate.js";
 import { validate } from "./validation.js";
 
 export interface ServiceOptions {
@@ -147,7 +148,7 @@ export class WorkersService {
         throw new ApiError(
           Code.InvalidArgument,
           Subcode.unknownWorker,
-          `worker: ${JSON.stringify(request.worker)} is not registered`,
+          `worker: ${quoteForMessage(request.worker)} is not registered`,
         );
       }
       const record = applyReport(
@@ -242,7 +243,7 @@ export class WorkersService {
         Subcode.statsNotFound,
         request.workerIds.length === 0
           ? "no statistics recorded for any worker"
-          : `no statistics recorded for worker_ids ${JSON.stringify(request.workerIds)}`,
+          : `no statistics recorded for worker_ids ${quoteForMessage(request.workerIds)}`,
       );
     }
     return create(GetMetricKeysResponseSchema, {
@@ -383,7 +384,7 @@ function metricRequests(items: readonly StatItem[]): MetricRequest[] {
   const byMetric = new Map<string, Aggregation[]>();
   items.forEach((item, index) => {
     if (!isMetricKey(item.key)) {
-      throw invalidArgument(`items[${index}].key: unknown metric key ${JSON.stringify(item.key)}`);
+      throw invalidArgument(`items[${index}].key: unknown metric key ${quoteForMessage(item.key)}`);
     }
     const aggregation =
       item.aggregation !== Aggregation.UNSPECIFIED

@@ -1,7 +1,12 @@
 import * as zlib from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GetCountRequestSchema } from "../../src/gen/muster/workers/v1/workers_pb.js";
+import {
+  GetCountRequestSchema,
+  WorkersService,
+} from "../../src/gen/muster/workers/v1/workers_pb.js";
 import { clearml } from "../support/clearml.js";
 import { grpcFrame, h1Request, h2Request } from "../support/raw-http.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -209,6 +214,34 @@ describe("hostile input", () => {
     expect(worker?.tags).toHaveLength(600);
     expect(worker?.queues).toEqual([]);
     await clearml(muster.url, "/workers.unregister", { worker: "big" });
+  });
+
+  describe("error messages stay short over gRPC", () => {
+    const call = async (workerIds: string[]): Promise<ConnectError> => {
+      const client = createClient(WorkersService, createGrpcTransport({ baseUrl: muster.url }));
+      return client.getMetricKeys({ workerIds }).then(
+        () => {
+          throw new Error("expected an error");
+        },
+        (error: unknown) => ConnectError.from(error),
+      );
+    };
+
+    it("refuses a 70,000-character worker id with INVALID_ARGUMENT", async () => {
+      const error = await call([longId]);
+      expect(error.code).toBe(Code.InvalidArgument);
+      expect(error.rawMessage).toContain("worker_ids[0]");
+      expect(error.rawMessage.length).toBeLessThan(1000);
+    });
+
+    it("cuts short the echo of 1,000 unknown 256-character ids", async () => {
+      const ids = Array.from({ length: 1000 }, (_, i) => `${i}`.padEnd(256, "z"));
+      const error = await call(ids);
+      expect(error.code).toBe(Code.InvalidArgument);
+      expect(error.rawMessage).toContain("no statistics recorded for worker_ids");
+      expect(error.rawMessage).toContain("…");
+      expect(error.rawMessage.length).toBeLessThan(1000);
+    });
   });
 
   it("accepts a timeout of exactly 7 days", async () => {
