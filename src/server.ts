@@ -9,6 +9,7 @@ import { corsPolicy } from "./cors.js";
 import { connectionCap, openFilesLimit } from "./fd-limit.js";
 import type { NodeRequest } from "./http-types.js";
 import { superviseSession } from "./http2-sessions.js";
+import { isClientGone } from "./rpc/client-gone.js";
 import { callContextKey, clientIpOf } from "./rpc/context.js";
 import { operationsOf } from "./rpc/operations.js";
 import { workersRoutes } from "./rpc/routes.js";
@@ -64,7 +65,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     contextValues: (req) => createContextValues().set(callContextKey, callContextOf(req)),
     fallback: (req, res) => {
       clearml(req, res).catch((error: unknown) => {
-        log.error({ err: error }, "ClearML handler failed");
+        if (isClientGone(error)) log.debug({ err: error }, "client went away");
+        else log.error({ err: error }, "ClearML handler failed");
         res.destroy();
       });
     },

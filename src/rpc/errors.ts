@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { ApiError, Subcode } from "../workers/errors.js";
 import { truncateForMessage } from "../workers/truncate.js";
+import { isClientGone } from "./client-gone.js";
 
 /** Header (Connect) / trailer (gRPC) that carries the ClearML result subcode of an error. */
 export const SUBCODE_HEADER = "muster-result-subcode";
@@ -14,6 +15,10 @@ export function toApiError(error: unknown, log: Logger): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ConnectError && error.code !== Code.Internal) {
     return new ApiError(error.code, Subcode.none, error.rawMessage);
+  }
+  if (isClientGone(error)) {
+    log.debug({ err: error }, "client went away");
+    return new ApiError(Code.Canceled, Subcode.none, "the client went away");
   }
   log.error({ err: error }, "internal error");
   return new ApiError(Code.Internal, Subcode.internal, "internal server error");
