@@ -2,7 +2,6 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { clearmlHandler } from "./compat/handler.js";
 import { corsPolicy } from "./cors.js";
@@ -11,6 +10,7 @@ import type { NodeRequest } from "./http-types.js";
 import { superviseSession } from "./http2-sessions.js";
 import { isClientGone } from "./rpc/client-gone.js";
 import { callContextKey, clientIpOf } from "./rpc/context.js";
+import { musterNodeAdapter } from "./rpc/node-adapter.js";
 import { operationsOf } from "./rpc/operations.js";
 import { workersRoutes } from "./rpc/routes.js";
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from "./server-limits.js";
@@ -56,7 +56,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Aborted by close(): ends streams such as WatchWorkers, which would otherwise run until the
   // client goes away.
   const shutdown = new AbortController();
-  const handler = connectNodeAdapter({
+  const handler = musterNodeAdapter({
+    log,
     shutdownSignal: shutdown.signal,
     // Applies to the decompressed size too: connect-node inflates with this as the output limit.
     readMaxBytes: limits.readMaxBytes,

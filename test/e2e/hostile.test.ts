@@ -244,6 +244,70 @@ describe("hostile input", () => {
     });
   });
 
+  describe("status codes", () => {
+    const getCount = "/muster.workers.v1.WorkersService/GetCount";
+    const grpc = { "content-type": "application/grpc", te: "trailers" };
+    const grpcStatus = (res: { headers: object; trailers: object }) =>
+      (res.trailers as Record<string, string>)["grpc-status"] ??
+      (res.headers as Record<string, string>)["grpc-status"];
+    const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff]);
+
+    it("answers garbage protobuf over Connect with 400 invalid_argument", async () => {
+      const res = await h1Request(muster.url, getCount, {
+        headers: { "content-type": "application/proto" },
+        body: garbage,
+      });
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body.toString()).code).toBe("invalid_argument");
+    });
+
+    it("answers garbage protobuf over gRPC with INVALID_ARGUMENT", async () => {
+      const res = await h2Request(muster.url, getCount, grpc, grpcFrame(garbage));
+      expect(grpcStatus(res)).toBe("3");
+    });
+
+    it.each([
+      ["zero", Buffer.alloc(0)],
+      ["two", Buffer.concat([grpcFrame(new Uint8Array()), grpcFrame(new Uint8Array())])],
+    ])("answers a unary gRPC call with %s messages with INVALID_ARGUMENT", async (_, body) => {
+      const res = await h2Request(muster.url, getCount, grpc, body);
+      expect(grpcStatus(res)).toBe("3");
+    });
+
+    it("answers a unary gRPC-Web call with no message with INVALID_ARGUMENT", async () => {
+      const res = await h1Request(muster.url, getCount, {
+        headers: { "content-type": "application/grpc-web+proto" },
+      });
+      expect(res.body.toString("latin1")).toContain("grpc-status: 3");
+    });
+
+    it("answers HTTP/1.1 to the streaming reflection service with an error body", async () => {
+      const path = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
+      const connect = await h1Request(muster.url, path, {
+        headers: { "content-type": "application/connect+proto" },
+      });
+      expect(connect.status).toBe(505);
+      expect(JSON.parse(connect.body.toString())).toMatchObject({ code: "unimplemented" });
+      const web = await h1Request(muster.url, path, {
+        headers: { "content-type": "application/grpc-web+proto" },
+      });
+      expect(web.headers["grpc-status"]).toBe("12");
+    });
+
+    it.each(["/foo.Bar/Baz", "/muster.workers.v1.WorkersService/Nope"])(
+      "answers gRPC to unknown path %s with UNIMPLEMENTED",
+      async (path) => {
+        const res = await h2Request(muster.url, path, grpc, grpcFrame(new Uint8Array()));
+        expect(grpcStatus(res)).toBe("12");
+        const web = await h1Request(muster.url, path, {
+          headers: { "content-type": "application/grpc-web+proto" },
+          body: grpcFrame(new Uint8Array()),
+        });
+        expect(web.headers["grpc-status"]).toBe("12");
+      },
+    );
+  });
+
   it("accepts a timeout of exactly 7 days", async () => {
     const res = await clearml(muster.url, "/workers.register", {
       worker: "week",
