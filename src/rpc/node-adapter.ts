@@ -47,8 +47,9 @@ export function musterNodeAdapter(options: NodeAdapterOptions) {
   return (req: NodeHandler, res: NodeResponse): void => {
     const handler = paths.get(req.url?.split("?", 1)[0] ?? "");
     if (handler === undefined) {
-      if (isGrpcContentType(req.headers["content-type"])) return unknownGrpcMethod(req, res);
-      return options.fallback(req, res);
+      if (isGrpcContentType(req.headers["content-type"])) unknownGrpcMethod(req, res);
+      else options.fallback(req, res);
+      return;
     }
     const uReq = universalRequestFromNodeRequest(req, res, undefined, options.contextValues(req));
     handler(uReq)
