@@ -73,12 +73,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
 
-  // Calls in flight, so close() can let them finish before it drops the connections.
-  let inFlight = 0;
+  // Set by close(): requests still arriving are served, on connections that then end.
+  let shuttingDown = false;
   const cors = corsPolicy(options.corsOrigins ?? []);
   const tracked: typeof handler = (req, res) => {
-    inFlight++;
-    res.once("close", () => inFlight--);
+    // HTTP/1.1 only: HTTP/2 has no Connection header (its sessions get GOAWAY instead).
+    if (shuttingDown && req.httpVersionMajor === 1) res.setHeader("connection", "close");
     if (!cors(req, res)) handler(req, res);
   };
   const http1Server = http.createServer(
@@ -106,6 +106,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   http2Server.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    // A connection sniffed while shutting down: let nghttp2 take the streams already sent (one
+    // turn of the event loop), serve them, and accept no more.
+    if (shuttingDown) setImmediate(() => session.close());
     const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR } = http2.constants;
     superviseSession(
       session,
@@ -172,11 +175,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: address.port,
     url: `http://${host}:${address.port}`,
     async close(graceMs = 2000) {
+      // First stop accepting; connections already accepted (even those still being sniffed) get
+      // their requests served, then end: HTTP/1.1 ones after their response or when idle, HTTP/2
+      // sessions after GOAWAY once their streams are done. Only what is left at the deadline is
+      // dropped.
+      shuttingDown = true;
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       shutdown.abort(new ConnectError("muster is shutting down", Code.Unavailable));
       for (const session of sessions) session.close();
       const deadline = Date.now() + graceMs;
-      while (inFlight > 0 && Date.now() < deadline) {
+      while (sockets.size > 0 && Date.now() < deadline) {
+        http1Server.closeIdleConnections();
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       for (const socket of sockets) socket.destroy();
