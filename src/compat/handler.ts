@@ -6,10 +6,10 @@ import type { Operation } from "../rpc/operations.js";
 import { Subcode } from "../workers/errors.js";
 import type { CallContext } from "../workers/identity.js";
 import { truncateForMessage } from "../workers/truncate.js";
-import { type EncodedAnswer, encodeAnswer } from "./encode.js";
+import { type EncodedAnswer, encodeAnswer, messageToClearmlInSlices } from "./encode.js";
 import { endpointsOf, parsePath, SERVED_VERSIONS_TEXT } from "./endpoints.js";
 import { type EnvelopeContext, httpStatusOf, type Result } from "./envelope.js";
-import { messageFromClearml, messageToClearml } from "./json.js";
+import { messageFromClearml } from "./json.js";
 
 /** Request bodies larger than this are refused; a status report is a few kilobytes. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -47,7 +47,7 @@ export function clearmlHandler(options: CompatOptions) {
         data: {},
       };
     }
-    const encoded = encodeAnswer(ctx, result, (error) =>
+    const encoded = await encodeAnswer(ctx, result, (error) =>
       log.warn({ err: error, endpoint: ctx.endpoint }, "ClearML answer could not be encoded"),
     );
     send(res, encoded, log);
@@ -102,7 +102,7 @@ export function clearmlHandler(options: CompatOptions) {
         resultCode: 200,
         subcode: 0,
         message: "OK",
-        data: messageToClearml(method.output, response),
+        data: await messageToClearmlInSlices(method.output, response),
       };
     }
   };

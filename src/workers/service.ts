@@ -184,13 +184,23 @@ export class WorkersService {
 
   async getCount(request: GetCountRequest, ctx: CallContext): Promise<GetCountResponse> {
     validate(GetCountRequestSchema, request);
-    const workers = await this.liveRecords(ctx, this.clock.now(), {
+    const filter: WorkerFilter = {
       lastSeenSeconds: request.lastSeen,
       tags: request.tags,
       systemTags: request.systemTags,
       workerPattern: request.workerPattern,
-    });
-    return create(GetCountResponseSchema, { count: workers.length });
+    };
+    const unfiltered =
+      filter.lastSeenSeconds === 0 &&
+      filter.tags.length === 0 &&
+      filter.systemTags.length === 0 &&
+      filter.workerPattern === "";
+    // Without filters the store counts (O(1) in memory); with them, matches are counted, not sorted.
+    const count = unfiltered
+      ? await this.presence.count(ctx.identity.company)
+      : (await this.presence.list(ctx.identity.company)).filter(matching(filter, this.clock.now()))
+          .length;
+    return create(GetCountResponseSchema, { count });
   }
 
   async getStats(request: GetStatsRequest, ctx: CallContext): Promise<GetStatsResponse> {
@@ -279,10 +289,9 @@ export class WorkersService {
     now: number,
     filter: WorkerFilter,
   ): Promise<PresenceRecord[]> {
-    const matches = workerMatcher(filter, now);
     const records = await this.presence.list(ctx.identity.company);
     return records
-      .filter((record) => record.worker !== undefined && matches(record.worker))
+      .filter(matching(filter, now))
       .sort((a, b) => byIdThenUser(a.worker as Worker, b.worker as Worker));
   }
 
@@ -367,6 +376,11 @@ function eventResponse(event: PresenceEvent, nowMs: number): WatchWorkersRespons
     });
   }
   return create(WatchWorkersResponseSchema, { event: { case: event.kind, value: worker } });
+}
+
+function matching(filter: WorkerFilter, nowMs: number): (record: PresenceRecord) => boolean {
+  const matches = workerMatcher(filter, nowMs);
+  return (record) => record.worker !== undefined && matches(record.worker);
 }
 
 function byIdThenUser(a: Worker, b: Worker): number {
