@@ -152,7 +152,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // cannot flood the log too.
   listener.maxConnections = connectionCap(limits.maxConnections, openFilesLimit());
   if (listener.maxConnections < limits.maxConnections) {
-    log.warn(
+    // Expected on machines with a small ulimit -n: said once at startup, not a fault.
+    log.info(
       { maxConnections: listener.maxConnections, wanted: limits.maxConnections },
       `connection cap lowered to ${listener.maxConnections} to fit the open files limit (ulimit -n)`,
     );
