@@ -317,24 +317,6 @@ describe("hostile input", () => {
     await clearml(muster.url, "/workers.unregister", { worker: "week" });
   });
 
-  it("answers a backtracking glob at the maximum pattern length and stays responsive", async () => {
-    const worker = "a".repeat(256);
-    expect((await clearml(muster.url, "/workers.register", { worker })).status).toBe(200);
-    const worst = `${"*a".repeat(511)}*b`;
-    const [slow, other] = await Promise.all([
-      clearml(muster.url, "/workers.get_count", { worker_pattern: worst }),
-      clearml(muster.url, "/workers.get_count", {}),
-    ]);
-    expect(slow.status).toBe(200);
-    expect(slow.body.data).toEqual({ count: 0 });
-    expect(other.body.data).toEqual({ count: 1 });
-    const matching = await clearml(muster.url, "/workers.get_count", {
-      worker_pattern: `${"*a".repeat(256)}*`,
-    });
-    expect(matching.body.data).toEqual({ count: 1 });
-    await clearml(muster.url, "/workers.unregister", { worker });
-  }, 20_000);
-
   describe("request size limits apply after decompression", () => {
     // 16 MiB unpacked from a few kilobytes: over the 4 MiB limit only once inflated.
     const message = toBinary(

@@ -34,8 +34,23 @@ function splitRequest(port: number, first: string, rest: string, release: Promis
   });
 }
 
-/** A real muster process: SIGTERM while requests are in flight or still being sniffed. */
-describe("SIGTERM", () => {
+/** POST to the ClearML API with a client-side deadline, so a frozen server fails the test. */
+async function post(port: number, path: string, body: unknown, timeoutMs: number) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  return { status: res.status, body: (await res.json()) as { data: unknown } };
+}
+
+/**
+ * A real muster process (the compiled dist/main.js): what must not freeze it, and SIGTERM while
+ * requests are in flight or still being sniffed. Out of process, so a server that freezes fails
+ * the test by a deadline instead of freezing the test runner with it.
+ */
+describe("muster process", () => {
   let outDir: string;
   let main: string;
   beforeAll(async () => {
@@ -52,7 +67,30 @@ describe("SIGTERM", () => {
     await rm(outDir, { recursive: true, force: true });
   });
 
-  it("serves requests in flight or being sniffed, then exits 0", async () => {
+  it("answers the worst glob at the maximum pattern length while serving other calls", async () => {
+    const { child, port } = await startMuster(main);
+    try {
+      const worker = "a".repeat(256);
+      expect((await post(port, "/workers.register", { worker }, 10_000)).status).toBe(200);
+      // Few enough "a"s for the id to hold them (a regex engine fails at once when the pattern needs
+      // more characters than the id has), every star a place to backtrack to, and no final "b".
+      const worst = `${"*".repeat(1007)}${"a*".repeat(8)}b`;
+      expect(worst).toHaveLength(1024);
+      // Generous deadlines: the backtracking regex took minutes; the matcher takes milliseconds.
+      const [slow, other] = await Promise.all([
+        post(port, "/workers.get_count", { worker_pattern: worst }, 20_000),
+        new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
+          post(port, "/workers.get_count", {}, 20_000),
+        ),
+      ]);
+      expect(slow.body.data).toEqual({ count: 0 });
+      expect(other.body.data).toEqual({ count: 1 });
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 60_000);
+
+  it("on SIGTERM serves requests in flight or being sniffed, then exits 0", async () => {
     const { child, port } = await startMuster(main);
     const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
     let release = () => {};
@@ -94,7 +132,7 @@ describe("SIGTERM", () => {
     ).rejects.toThrow(/ECONNREFUSED/);
   }, 30_000);
 
-  it("finishes an HTTP/2 call in flight and refuses new streams with GOAWAY", async () => {
+  it("on SIGTERM finishes an HTTP/2 call in flight and refuses new streams with GOAWAY", async () => {
     const { child, port } = await startMuster(main);
     const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
     const session = http2.connect(`http://127.0.0.1:${port}`);
