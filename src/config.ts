@@ -18,6 +18,7 @@ export interface Config {
   readonly maxBuckets: number;
   readonly logLevel: string;
   readonly corsOrigins: readonly string[];
+  readonly ui: boolean;
 }
 
 /** A bad flag or environment value; main prints its message alone and exits. */
@@ -110,6 +111,12 @@ const SETTINGS = {
     fallback: "",
     help: 'origins browsers may call from, comma-separated, or "*" (none: no CORS)',
   },
+  ui: {
+    flag: "ui",
+    env: "MUSTER_UI",
+    fallback: "on",
+    help: "serve the dashboard at /: on|off",
+  },
   logLevel: {
     flag: "log-level",
     env: "MUSTER_LOG_LEVEL",
@@ -170,6 +177,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     statsMaxSamples: positiveInteger(value("statsMaxSamples")),
     maxBuckets: positiveInteger(value("maxBuckets")),
     corsOrigins: parseOrigins(value("corsOrigins")),
+    ui: oneOf(value("ui"), ["on", "off"] as const) === "on",
     logLevel: oneOf(value("logLevel"), [
       "fatal",
       "error",

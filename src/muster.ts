@@ -37,6 +37,7 @@ export async function startMuster(config: Config, log: Logger): Promise<Muster> 
     service,
     log,
     corsOrigins: config.corsOrigins,
+    ui: config.ui,
   });
   log.info(
     { url: server.url },

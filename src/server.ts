@@ -11,6 +11,7 @@ import { callContextKey, clientIpOf } from "./rpc/context.js";
 import { operationsOf } from "./rpc/operations.js";
 import { workersRoutes } from "./rpc/routes.js";
 import { sniffProtocol } from "./sniff.js";
+import { staticFiles } from "./ui/static.js";
 import { type CallContext, DEFAULT_IDENTITY } from "./workers/identity.js";
 import type { WorkersService } from "./workers/service.js";
 
@@ -22,6 +23,8 @@ export interface ServerOptions {
   readonly log: Logger;
   /** Origins browsers may call from ("*" for any); none by default. */
   readonly corsOrigins?: readonly string[];
+  /** Serve the dashboard (dist-web/) at "/"; on by default. */
+  readonly ui?: boolean;
 }
 
 export interface RunningServer {
@@ -46,6 +49,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...optionalIp(clientIpOf(req.headers, req.socket?.remoteAddress)),
   });
   const clearml = clearmlHandler({ operations, callContextOf, log });
+  const ui = options.ui === false ? async () => false : staticFiles();
   // Aborted by close(): ends streams such as WatchWorkers, which would otherwise run until the
   // client goes away.
   const shutdown = new AbortController();
@@ -54,8 +58,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     routes: workersRoutes(operations, options.service, log),
     contextValues: (req) => createContextValues().set(callContextKey, callContextOf(req)),
     fallback: (req, res) => {
-      clearml(req, res).catch((error: unknown) => {
-        log.error({ err: error }, "ClearML handler failed");
+      // The dashboard's few paths first; everything else is the ClearML layer's.
+      (async () => (await ui(req, res)) || (await clearml(req, res)))().catch((error: unknown) => {
+        log.error({ err: error }, "dashboard or ClearML handler failed");
         res.destroy();
       });
     },
