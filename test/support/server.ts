@@ -15,7 +15,8 @@ export interface TestServer {
 /** A real muster server on a free loopback port, with the embedded stores. */
 export async function startTestServer(
   options: Partial<ServiceOptions> = {},
-  server: { corsOrigins?: readonly string[] } = {},
+  /** `port` reuses a port, e.g. to restart muster under a connected browser. */
+  server: { corsOrigins?: readonly string[]; port?: number } = {},
 ): Promise<TestServer> {
   const presence = new MemoryPresenceStore(systemClock);
   const stats = new MemoryStatsStore(systemClock);

@@ -17,7 +17,7 @@ export function activityView(store: FleetStore): View {
   const peak = h("span", { class: "stat-value", id: "activity-peak" }, "—");
   const host = h("div", { class: "chart-host" });
   const message = h("p", { class: "muted" });
-  const intervalNote = h("span", { class: "muted small" });
+  const intervalNote = h("span", { class: "muted small", id: "interval-note" });
   const element = h(
     "section",
     { class: "view activity" },

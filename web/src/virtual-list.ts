@@ -66,15 +66,12 @@ export class VirtualList<T> {
         this.spacer.append(row);
       }
       const item = this.items[index] as T;
-      row.hidden = false;
       row.style.transform = `translateY(${index * rowHeight}px)`;
       this.options.renderRow(row, item, index);
       visible.push(item);
     }
-    for (let slot = last - first; slot < this.pool.length; slot++) {
-      const row = this.pool[slot];
-      if (row !== undefined) row.hidden = true;
-    }
+    // Rows beyond the items leave the DOM, so nothing stale (an old worker's row) lingers there.
+    for (const row of this.pool.splice(Math.max(0, last - first))) row.remove();
     this.options.onRendered?.(visible);
   }
 }

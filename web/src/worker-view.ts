@@ -20,7 +20,7 @@ export function workerView(store: FleetStore, id: string): View {
   const chips = h("div", { class: "chips", id: "metric-chips" });
   const message = h("p", { class: "muted", id: "worker-message" });
   const charts = h("div", { class: "charts" });
-  const intervalNote = h("span", { class: "muted small" });
+  const intervalNote = h("span", { class: "muted small", id: "interval-note" });
   const element = h(
     "section",
     { class: "view worker" },
@@ -129,8 +129,31 @@ export function workerView(store: FleetStore, id: string): View {
       charts.replaceChildren();
       return;
     }
+    // Cards first: the bucket width follows the width the charts really get.
+    for (const key of [...hosts.keys()]) {
+      if (!selected.includes(key)) {
+        forgetCharts([key]);
+        hosts.get(key)?.host.parentElement?.remove();
+        hosts.delete(key);
+      }
+    }
+    for (const key of selected) {
+      if (hosts.has(key)) continue;
+      const info = infoOf(key);
+      const host = h("div", { class: "chart-host" });
+      charts.append(
+        h(
+          "article",
+          { class: "card chart", "data-chart": key },
+          h("header", {}, h("h3", {}, info.title), h("span", { class: "muted small" }, info.unit)),
+          host,
+        ),
+      );
+      hosts.set(key, { host, chart: undefined });
+    }
+    const width = hosts.values().next().value?.host.clientWidth ?? charts.clientWidth;
     const { from, to } = resolveRange();
-    const interval = intervalFor(to - from, Math.max(300, charts.clientWidth));
+    const interval = intervalFor(to - from, Math.max(300, width));
     setText(intervalNote, `one point per ${duration(interval)}`);
     let metrics: MetricStats[];
     try {
@@ -153,34 +176,7 @@ export function workerView(store: FleetStore, id: string): View {
       return;
     }
     if (mine !== generation || destroyed) return;
-    for (const key of [...hosts.keys()]) {
-      if (!selected.includes(key)) {
-        forgetCharts([key]);
-        hosts.get(key)?.host.parentElement?.remove();
-        hosts.delete(key);
-      }
-    }
-    for (const key of selected) {
-      let entry = hosts.get(key);
-      if (entry === undefined) {
-        const info = infoOf(key);
-        const host = h("div", { class: "chart-host" });
-        charts.append(
-          h(
-            "article",
-            { class: "card chart", "data-chart": key },
-            h(
-              "header",
-              {},
-              h("h3", {}, info.title),
-              h("span", { class: "muted small" }, info.unit),
-            ),
-            host,
-          ),
-        );
-        entry = { host, chart: undefined };
-        hosts.set(key, entry);
-      }
+    for (const [key, entry] of hosts) {
       entry.chart = drawMetric(
         entry.host,
         key,
