@@ -10,6 +10,7 @@ import { intervalFor, isLive, rangePicker, resolveRange } from "./range.js";
 
 const CHART = "activity";
 const REFRESH_MS = 30_000;
+const MIN_BUCKET_S = 60;
 
 export function activityView(store: FleetStore): View {
   const registered = h("span", { class: "stat-value" }, "0");
@@ -76,7 +77,8 @@ export function activityView(store: FleetStore): View {
   async function load(): Promise<void> {
     const mine = ++generation;
     const { from, to } = resolveRange();
-    const interval = intervalFor(to - from, Math.max(300, host.clientWidth));
+    // Agents report every ~30 s: narrower buckets would count a steady fleet as flickering.
+    const interval = intervalFor(to - from, Math.max(300, host.clientWidth), MIN_BUCKET_S);
     setText(intervalNote, `one point per ${duration(interval)}`);
     try {
       const answer = await withSignIn(() =>

@@ -19,6 +19,8 @@ export interface FleetRow {
   readonly queueLabels: readonly string[];
   /** Lower-case text the filter box searches. */
   readonly haystack: string;
+  /** The id for sorting "naturally" with a plain comparison: node-9 before node-10. */
+  readonly sortKey: string;
 }
 
 /** An unregistered worker left on purpose: a short fade. An expired one vanished: let it linger. */
@@ -145,8 +147,17 @@ function rowOf(worker: Worker): FleetRow {
       msOf(worker.lastActivityTime) ?? msOf(worker.lastReportTime) ?? msOf(worker.registerTime),
     taskLabel,
     queueLabels,
+    sortKey: naturalKey(worker.id),
     haystack: [worker.id, taskLabel, worker.ip ?? "", ...queueLabels, ...worker.tags]
       .join("\n")
       .toLowerCase(),
   };
+}
+
+/**
+ * Lower-case, with every run of digits padded to 12 places: plain string order on this key is
+ * natural order, and sorting 10,000 ids by it is many times faster than with Intl.Collator.
+ */
+export function naturalKey(text: string): string {
+  return text.toLowerCase().replace(/\d+/g, (digits) => digits.padStart(12, "0"));
 }

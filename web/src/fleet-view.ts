@@ -134,7 +134,9 @@ export function fleetView(store: FleetStore): View {
 
   function refresh(membership: boolean): void {
     if (membership || idOrder.length !== store.size) {
-      idOrder = [...store.all()].map((r) => r.id).sort(collator.compare);
+      idOrder = [...store.all()]
+        .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
+        .map((r) => r.id);
       idRank = new Map(idOrder.map((id, i) => [id, i]));
     }
     const rows: FleetRow[] = [];

@@ -31,10 +31,10 @@ const NICE_SECONDS = [
 ];
 const PX_PER_BUCKET = 5;
 
-/** A round bucket width giving about one bucket per 5 px of chart. */
-export function intervalFor(rangeSeconds: number, widthPx: number): number {
+/** A round bucket width giving about one bucket per 5 px of chart, and at least `minSeconds`. */
+export function intervalFor(rangeSeconds: number, widthPx: number, minSeconds = 10): number {
   const buckets = Math.max(10, Math.floor(widthPx / PX_PER_BUCKET));
-  const raw = rangeSeconds / buckets;
+  const raw = Math.max(minSeconds, rangeSeconds / buckets);
   return NICE_SECONDS.find((s) => s >= raw) ?? Math.ceil(raw / 86_400) * 86_400;
 }
 

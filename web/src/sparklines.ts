@@ -84,6 +84,9 @@ export class SparkCache {
   }
 }
 
+const SPARK_WIDTH = 80;
+const SPARK_HEIGHT = 22;
+
 /** Draws values of 0–100 % as a line on the canvas, sized to its CSS box. */
 export function drawSpark(
   canvas: HTMLCanvasElement,
@@ -91,10 +94,15 @@ export function drawSpark(
   color: string,
 ): void {
   const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth;
-  const height = canvas.clientHeight;
-  if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
-  if (canvas.height !== Math.round(height * ratio)) canvas.height = Math.round(height * ratio);
+  // A fixed size: reading the canvas's CSS box would force a layout for every row drawn.
+  const width = SPARK_WIDTH;
+  const height = SPARK_HEIGHT;
+  if (canvas.width !== Math.round(width * ratio)) {
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${height}px`;
+  }
   const ctx = canvas.getContext("2d");
   if (ctx === null) return;
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);

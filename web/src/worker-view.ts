@@ -65,7 +65,9 @@ export function workerView(store: FleetStore, id: string): View {
       ["Last report", row === undefined ? "—" : ago(row.lastSeenMs, Date.now())],
       ["Timeout", w === undefined ? "—" : duration(w.registerTimeout)],
     ];
-    details.replaceChildren(...entries.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+    details.replaceChildren(
+      ...entries.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v))),
+    );
   };
   const unsubscribe = store.subscribe(showDetails);
   const ticker = setInterval(showDetails, 1000);
