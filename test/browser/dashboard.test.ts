@@ -134,12 +134,18 @@ describe("dashboard", () => {
     await expect.poll(() => rowIds(tab)).toEqual(["cpu-01", "cpu-02", "cpu-10", "gpu-01"]);
     expect(await text(tab, "#count-registered")).toBe("4");
     expect(await text(tab, "#count-running")).toBe("1");
+    // muster runs without credentials: no sign-in asked.
+    expect(await tab.$("#sign-in")).toBeNull();
     const gpuRow = '[data-worker-id="gpu-01"]';
     expect(await tab.textContent(gpuRow)).toContain("train-resnet");
     expect(await tab.textContent(gpuRow)).toContain("a100");
     // Give the sparklines their fetch before the picture.
     await tab.waitForTimeout(600);
     await tab.screenshot({ path: `${ARTIFACTS}fleet.png` });
+    // A small picture for the README (docs/dashboard.png is a copy of it).
+    await tab.setViewportSize({ width: 1000, height: 420 });
+    await tab.screenshot({ path: `${ARTIFACTS}dashboard-small.png` });
+    await tab.setViewportSize({ width: 1280, height: 800 });
   });
 
   it("filters by text, tag and queue, and sorts by a column", async () => {
