@@ -1,6 +1,9 @@
 import { parseArgs } from "node:util";
-import { DEFAULT_MEMORY_STATS_LIMITS } from "./stats/memory.js";
-import { DEFAULT_SERVICE_OPTIONS } from "./workers/service.js";
+import {
+  DEFAULT_MAX_BUCKETS,
+  DEFAULT_STATS_MAX_SAMPLES,
+  DEFAULT_STATS_RETENTION_MS,
+} from "./core/defaults.js";
 
 export interface Config {
   readonly host: string;
@@ -90,19 +93,19 @@ const SETTINGS = {
   statsRetention: {
     flag: "stats-retention",
     env: "MUSTER_STATS_RETENTION",
-    fallback: `${DEFAULT_MEMORY_STATS_LIMITS.retentionMs / 3_600_000}h`,
+    fallback: `${DEFAULT_STATS_RETENTION_MS / 3_600_000}h`,
     help: "memory stats store: keep samples this long (e.g. 90m, 12h, 7d)",
   },
   statsMaxSamples: {
     flag: "stats-max-samples",
     env: "MUSTER_STATS_MAX_SAMPLES",
-    fallback: String(DEFAULT_MEMORY_STATS_LIMITS.maxSamples),
+    fallback: String(DEFAULT_STATS_MAX_SAMPLES),
     help: "memory stats store: keep at most this many samples",
   },
   maxBuckets: {
     flag: "max-buckets",
     env: "MUSTER_MAX_BUCKETS",
-    fallback: String(DEFAULT_SERVICE_OPTIONS.maxBuckets),
+    fallback: String(DEFAULT_MAX_BUCKETS),
     help: "most buckets one get_stats / get_activity_report answer may have",
   },
   corsOrigins: {

@@ -5,21 +5,20 @@ import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { clearmlHandler } from "./compat/handler.js";
+import { type CallContext, DEFAULT_IDENTITY } from "./core/identity.js";
 import { corsPolicy } from "./cors.js";
 import type { NodeRequest } from "./http-types.js";
 import { callContextKey, clientIpOf } from "./rpc/context.js";
-import { operationsOf } from "./rpc/operations.js";
 import { workersRoutes } from "./rpc/routes.js";
 import { sniffProtocol } from "./sniff.js";
 import { staticFiles } from "./ui/static.js";
-import { type CallContext, DEFAULT_IDENTITY } from "./workers/identity.js";
-import type { WorkersService } from "./workers/service.js";
+import type { WorkersApi } from "./workers/api.js";
 
 export interface ServerOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
-  readonly service: WorkersService;
+  readonly service: WorkersApi;
   readonly log: Logger;
   /** Origins browsers may call from ("*" for any); none by default. */
   readonly corsOrigins?: readonly string[];
@@ -43,20 +42,20 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { log } = options;
-  const operations = operationsOf(options.service);
-  const callContextOf = (req: NodeRequest): CallContext => ({
+  // Who is calling: the Connect routes read it from the context values, the ClearML layer directly.
+  const requestContextOf = (req: NodeRequest): CallContext => ({
     identity: DEFAULT_IDENTITY,
     ...optionalIp(clientIpOf(req.headers, req.socket?.remoteAddress)),
   });
-  const clearml = clearmlHandler({ operations, callContextOf, log });
+  const clearml = clearmlHandler({ service: options.service, requestContextOf, log });
   const ui = options.ui === false ? async () => false : staticFiles();
   // Aborted by close(): ends streams such as WatchWorkers, which would otherwise run until the
   // client goes away.
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
     shutdownSignal: shutdown.signal,
-    routes: workersRoutes(operations, options.service, log),
-    contextValues: (req) => createContextValues().set(callContextKey, callContextOf(req)),
+    routes: workersRoutes(options.service, log),
+    contextValues: (req) => createContextValues().set(callContextKey, requestContextOf(req)),
     fallback: (req, res) => {
       // The dashboard's few paths first; everything else is the ClearML layer's.
       (async () => (await ui(req, res)) || (await clearml(req, res)))().catch((error: unknown) => {

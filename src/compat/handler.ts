@@ -1,21 +1,22 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
+import { Subcode, toApiError } from "../core/errors.js";
+import type { CallContext } from "../core/identity.js";
 import type { NodeRequest, NodeResponse } from "../http-types.js";
-import { toApiError } from "../rpc/errors.js";
-import type { Operation } from "../rpc/operations.js";
-import { Subcode } from "../workers/errors.js";
-import type { CallContext } from "../workers/identity.js";
+import type { WorkersApi } from "../workers/api.js";
 import { endpointsOf, parsePath, SERVED_VERSIONS_TEXT } from "./endpoints.js";
 import { type EnvelopeContext, envelope, httpStatusOf, type Result } from "./envelope.js";
-import { messageFromClearml, messageToClearml } from "./json.js";
+import { operationsOf } from "./operations.js";
 
 /** Request bodies larger than this are refused; a status report is a few kilobytes. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface CompatOptions {
-  readonly operations: readonly Operation[];
-  readonly callContextOf: (req: NodeRequest) => CallContext;
+  /** The service the endpoints call: its unary RPCs, each at its google.api.http path. */
+  readonly service: WorkersApi;
+  /** Who is calling, read from the request (the Connect routes get the same from context values). */
+  readonly requestContextOf: (req: NodeRequest) => CallContext;
   readonly log: Logger;
 }
 
@@ -24,7 +25,7 @@ export interface CompatOptions {
  * a JSON body whatever the Content-Type, and the envelope on every answer.
  */
 export function clearmlHandler(options: CompatOptions) {
-  const endpoints = endpointsOf(options.operations);
+  const endpoints = endpointsOf(Object.values(operationsOf(options.service)));
   const { log } = options;
 
   return async (req: NodeRequest, res: NodeResponse): Promise<void> => {
@@ -73,15 +74,8 @@ export function clearmlHandler(options: CompatOptions) {
       } catch (error) {
         return failure(400, Subcode.none, `malformed JSON body: ${(error as Error).message}`);
       }
-      const { method, invoke } = endpoint.operation;
-      const request = messageFromClearml(method.input, json);
-      const response = await invoke(request, options.callContextOf(req));
-      return {
-        resultCode: 200,
-        subcode: 0,
-        message: "OK",
-        data: messageToClearml(method.output, response),
-      };
+      const data = await endpoint.operation.call(json, options.requestContextOf(req));
+      return { resultCode: 200, subcode: 0, message: "OK", data };
     }
   };
 }

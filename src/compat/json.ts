@@ -9,7 +9,7 @@ import {
   ScalarType,
   toJson,
 } from "@bufbuild/protobuf";
-import { invalidArgument } from "../workers/errors.js";
+import { invalidArgument } from "../core/errors.js";
 
 /**
  * ClearML's JSON next to the protos' JSON: field names are the proto (snake_case) names, integers

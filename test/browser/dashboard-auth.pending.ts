@@ -14,7 +14,8 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { WorkersService } from "../../src/gen/muster/workers/v1/workers_pb.js";
-import { type Muster, startMuster } from "../../src/muster.js";
+import type { Muster } from "../../src/muster.js";
+import { startMuster } from "../../src/start.js";
 import { ensureWebBuilt, launchChromium } from "../support/web.js";
 
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;

@@ -1,5 +1,5 @@
+import type { Report } from "../../core/stats-store.js";
 import { floatValue, integerValue, point } from "./line-protocol.js";
-import type { Report } from "./store.js";
 
 /**
  * The series muster keeps in InfluxDB, in one retention policy of its own (writes and queries

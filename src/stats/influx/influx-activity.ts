@@ -1,9 +1,9 @@
-import type { BucketRange } from "../workers/buckets.js";
+import type { BucketRange } from "../../core/buckets.js";
+import type { ActivityRow } from "../../core/stats-store.js";
 import type { StatementResult } from "./influx-http.js";
 import { ROLLUP_MS } from "./influx-schema.js";
 import { durationLiteral, Params, timeLiteral } from "./influxql.js";
 import { encodeTagValue } from "./line-protocol.js";
-import type { Activity } from "./store.js";
 
 /** The measurements an activity report reads, quoted and qualified by retention policy. */
 export interface ActivitySources {
@@ -18,7 +18,7 @@ export interface ActivityPlan {
   /** Undefined when the range holds no millisecond: nothing to ask. */
   readonly text: string | undefined;
   readonly params: Params;
-  read(results: readonly StatementResult[]): Activity;
+  read(results: readonly StatementResult[]): ActivityRow[];
 }
 
 /**
@@ -35,16 +35,11 @@ export function planActivity(
 ): ActivityPlan {
   const { intervalMs, firstBucketMs, lastBucketMs } = range;
   const count = (lastBucketMs - firstBucketMs) / intervalMs + 1;
-  const empty = (): Activity => ({
-    dates: Array.from({ length: count }, (_, i) => firstBucketMs + i * intervalMs),
-    total: new Array<number>(count).fill(0),
-    active: new Array<number>(count).fill(0),
-  });
   const params = new Params();
   // Samples are whole milliseconds: the range's own ends, as an inclusive integer range.
   const lo = Math.ceil(range.fromMs);
   const hi = Math.floor(range.toMs);
-  if (lo > hi) return { text: undefined, params, read: empty };
+  if (lo > hi) return { text: undefined, params, read: () => [] };
 
   const company_ = params.bind(encodeTagValue(company));
   const interval = durationLiteral(intervalMs);
@@ -67,7 +62,7 @@ export function planActivity(
     return {
       text: perBucket(sources.reports, fromReports, lo, hi),
       params,
-      read: (results) => fillCounts(empty(), results[0], firstBucketMs, intervalMs),
+      read: (results) => [...countsOf(results[0]).values()],
     };
   }
 
@@ -110,7 +105,7 @@ export function planActivity(
     text: statements.join("; "),
     params,
     read: (results) => {
-      const activity = fillCounts(empty(), results[0], firstBucketMs, intervalMs);
+      const activity = countsOf(results[0]);
       for (const [index, answering] of edges) {
         const workers = new Map<string, boolean>(); // worker → active
         for (const statement of answering) {
@@ -121,32 +116,29 @@ export function planActivity(
             workers.set(worker, (workers.get(worker) ?? false) || running);
           }
         }
-        activity.total[index] = workers.size;
-        activity.active[index] = [...workers.values()].filter(Boolean).length;
+        const bucketMs = firstBucketMs + index * intervalMs;
+        const active = [...workers.values()].filter(Boolean).length;
+        if (workers.size > 0) activity.set(bucketMs, { bucketMs, total: workers.size, active });
+        else activity.delete(bucketMs);
       }
-      return activity;
+      return [...activity.values()];
     },
   };
 }
 
-/** Puts a per-bucket count answer (`time`, `total`, `active` rows) into the activity arrays. */
-function fillCounts(
-  activity: Activity,
-  result: StatementResult | undefined,
-  firstBucketMs: number,
-  intervalMs: number,
-): Activity {
+/** A per-bucket count answer (`time`, `total`, `active` rows) as rows by bucket start. */
+function countsOf(result: StatementResult | undefined): Map<number, ActivityRow> {
+  const rows = new Map<number, ActivityRow>();
   const series = result?.series?.[0];
-  if (series === undefined) return activity;
+  if (series === undefined) return rows;
   const totalColumn = series.columns.indexOf("total");
   const activeColumn = series.columns.indexOf("active");
   for (const row of series.values) {
-    const index = (Number(row[0]) - firstBucketMs) / intervalMs;
-    if (!Number.isInteger(index) || index < 0 || index >= activity.total.length) continue;
-    activity.total[index] = numberOr0(row[totalColumn]);
-    activity.active[index] = numberOr0(row[activeColumn]);
+    const bucketMs = Number(row[0]);
+    const total = numberOr0(row[totalColumn]);
+    if (total > 0) rows.set(bucketMs, { bucketMs, total, active: numberOr0(row[activeColumn]) });
   }
-  return activity;
+  return rows;
 }
 
 function numberOr0(value: unknown): number {

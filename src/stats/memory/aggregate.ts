@@ -1,11 +1,6 @@
-import { create } from "@bufbuild/protobuf";
-import {
-  Aggregation,
-  AggregationStatsSchema,
-  type MetricStats,
-  MetricStatsSchema,
-} from "../gen/muster/workers/v1/types_pb.js";
-import { bucketStart } from "../workers/buckets.js";
+import { bucketStart } from "../../core/buckets.js";
+import type { StatsRow } from "../../core/stats-store.js";
+import { Aggregation } from "../../gen/muster/workers/v1/types_pb.js";
 
 interface Bucket {
   sum: number;
@@ -33,29 +28,21 @@ export class BucketAccumulator {
     if (value > bucket.max) bucket.max = value;
   }
 
-  get empty(): boolean {
-    return this.buckets.size === 0;
-  }
-
-  /** The buckets as a MetricStats, one value list per aggregation in the order asked. */
-  toMetricStats(
+  /** Every asked aggregation of every bucket, as the stats store's rows. */
+  rows(
+    worker: string,
     metric: string,
     variant: string | undefined,
     aggregations: readonly Aggregation[],
-  ): MetricStats {
-    const starts = [...this.buckets.keys()].sort((a, b) => a - b);
-    const buckets = starts.map((s) => this.buckets.get(s) as Bucket);
-    return create(MetricStatsSchema, {
-      metric,
-      ...(variant === undefined ? {} : { variant }),
-      dates: starts.map((s) => BigInt(s)),
-      stats: aggregations.map((aggregation) =>
-        create(AggregationStatsSchema, {
-          aggregation,
-          values: buckets.map((b) => aggregatedValue(b, aggregation)),
-        }),
-      ),
-    });
+  ): StatsRow[] {
+    const rows: StatsRow[] = [];
+    for (const [bucketMs, bucket] of this.buckets) {
+      for (const aggregation of aggregations) {
+        const value = aggregatedValue(bucket, aggregation);
+        rows.push({ worker, metric, variant, aggregation, bucketMs, value });
+      }
+    }
+    return rows;
   }
 }
 

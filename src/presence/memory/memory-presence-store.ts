@@ -1,6 +1,4 @@
-import type { Clock } from "../workers/clock.js";
-import { DeadlineHeap } from "./deadline-heap.js";
-import { Listeners } from "./listeners.js";
+import type { Clock } from "../../core/clock.js";
 import {
   deadlineMs,
   type LeftReason,
@@ -9,7 +7,9 @@ import {
   type PresenceStore,
   type PresenceWatch,
   type WorkerKey,
-} from "./store.js";
+} from "../../core/presence-store.js";
+import { Listeners } from "../listeners.js";
+import { DeadlineHeap } from "./deadline-heap.js";
 
 interface Entry {
   readonly key: WorkerKey;

@@ -2,16 +2,8 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import pino, { type Logger } from "pino";
-import { PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
-import type { Clock } from "../workers/clock.js";
-import { ApiError, unavailable } from "../workers/errors.js";
-import { KeyedLock } from "./keyed-lock.js";
-import { Listeners } from "./listeners.js";
-import { openBucket, type PresenceBucket } from "./nats-bucket.js";
-import { connectNats, messageOf } from "./nats-connect.js";
-import { type Feed, type FeedEntry, startFeed } from "./nats-feed.js";
-import { companyToken, encodeKey } from "./nats-keys.js";
-import { companyOf, PresenceView, type Slot } from "./nats-view.js";
+import type { Clock } from "../../core/clock.js";
+import { ApiError, unavailable } from "../../core/errors.js";
 import {
   deadlineMs,
   type LeftReason,
@@ -20,15 +12,21 @@ import {
   type PresenceStore,
   type PresenceWatch,
   type WorkerKey,
-} from "./store.js";
-
-export const DEFAULT_BUCKET = "muster_workers";
+} from "../../core/presence-store.js";
+import { PresenceRecordSchema } from "../../gen/muster/presence/v1/record_pb.js";
+import { Listeners } from "../listeners.js";
+import { KeyedLock } from "./keyed-lock.js";
+import { openBucket, type PresenceBucket } from "./nats-bucket.js";
+import { connectNats, messageOf } from "./nats-connect.js";
+import { type Feed, type FeedEntry, startFeed } from "./nats-feed.js";
+import { companyToken, encodeKey } from "./nats-keys.js";
+import { companyOf, PresenceView, type Slot } from "./nats-view.js";
 
 export interface NatsPresenceOptions {
   /** NATS server URL, e.g. nats://127.0.0.1:4222. */
   readonly url: string;
   /** KV bucket name; created when missing. */
-  readonly bucket?: string;
+  readonly bucket: string;
   readonly clock: Clock;
   readonly log?: Logger;
   /** How long expiry and removal markers stay in the bucket. */
@@ -54,7 +52,7 @@ export async function openNatsPresenceStore(
   options: NatsPresenceOptions,
 ): Promise<NatsPresenceStore> {
   const nc = await connectNats(options.url);
-  const name = options.bucket ?? DEFAULT_BUCKET;
+  const name = options.bucket;
   try {
     const bucket = await openBucket(nc, name, options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS);
     const store = new NatsPresenceStore(nc, bucket, options);

@@ -1,9 +1,12 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "pino";
-import { type PresenceRecord, PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
+import type { LeftReason } from "../../core/presence-store.js";
+import {
+  type PresenceRecord,
+  PresenceRecordSchema,
+} from "../../gen/muster/presence/v1/record_pb.js";
 import type { PresenceBucket } from "./nats-bucket.js";
-import type { LeftReason } from "./store.js";
 
 /** One message of the bucket as the view needs it. */
 export interface FeedEntry {

@@ -1,4 +1,9 @@
-import { deadlineMs, type LeftReason, type PresenceEvent, type PresenceRecord } from "./store.js";
+import {
+  deadlineMs,
+  type LeftReason,
+  type PresenceEvent,
+  type PresenceRecord,
+} from "../../core/presence-store.js";
 
 /** The current state of one key as the view knows it: a record, or a tombstone after a removal. */
 export interface Slot {
@@ -87,6 +92,7 @@ export class PresenceView {
     return changes;
   }
 
+  /** Keys held, live or tombstoned; the store's `size` reads it so tests can see expiry free them. */
   get size(): number {
     return this.slots.size;
   }

@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { unavailable } from "../workers/errors.js";
+import { unavailable } from "../../core/errors.js";
 
 /** Per-message TTL and subject delete markers arrived in nats-server 2.11. */
 export const MIN_SERVER_VERSION: readonly [number, number] = [2, 11];

@@ -1,4 +1,5 @@
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Logger } from "pino";
 
 /**
  * ClearML result subcodes. The HTTP/JSON layer puts them in `meta.result_subcode`; the RPC layer
@@ -8,6 +9,7 @@ export const Subcode = {
   none: 0,
   validation: 12,
   invalidDateRange: 16,
+  // 20, 22 and 30 are ClearML's credential subcodes, for the authentication being added.
   noCredentials: 20,
   badCredentials: 22,
   badToken: 30,
@@ -35,4 +37,17 @@ export function invalidArgument(message: string, subcode: number = Subcode.valid
 
 export function unavailable(message: string): ApiError {
   return new ApiError(Code.Unavailable, Subcode.none, message);
+}
+
+/**
+ * Any error a call threw, as the API reports it. ApiErrors keep their code and message; anything
+ * else is a bug or an outage: logged in full, reported as internal without its details.
+ */
+export function toApiError(error: unknown, log: Logger): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ConnectError && error.code !== Code.Internal) {
+    return new ApiError(error.code, Subcode.none, error.rawMessage);
+  }
+  log.error({ err: error }, "internal error");
+  return new ApiError(Code.Internal, Subcode.internal, "internal server error");
 }

@@ -1,4 +1,4 @@
-import { unavailable } from "../workers/errors.js";
+import { unavailable } from "../../core/errors.js";
 import type { Params } from "./influxql.js";
 
 /** One series of a /query answer: a tag set and its rows, `values[i][j]` under `columns[j]`. */

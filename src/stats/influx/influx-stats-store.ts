@@ -1,16 +1,17 @@
-import { create } from "@bufbuild/protobuf";
 import {
-  Aggregation,
-  AggregationStatsSchema,
-  type MetricStats,
-  MetricStatsSchema,
-  type WorkerStats,
-  WorkerStatsSchema,
-} from "../gen/muster/workers/v1/types_pb.js";
-import { compareVariants } from "../workers/machine-stats.js";
+  type ActivityQuery,
+  type ActivityRow,
+  byCategory,
+  type MetricCategory,
+  type Report,
+  type StatsQuery,
+  type StatsRow,
+  type StatsStore,
+} from "../../core/stats-store.js";
+import { Aggregation } from "../../gen/muster/workers/v1/types_pb.js";
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 import { type ActivitySources, planActivity } from "./influx-activity.js";
-import { InfluxHttp, type InfluxSeries } from "./influx-http.js";
+import { InfluxHttp } from "./influx-http.js";
 import {
   ACTIVITY_MEASUREMENT,
   ACTIVITY_ROLLUP_MEASUREMENT,
@@ -21,15 +22,6 @@ import {
 import { ensureDatabase } from "./influx-setup.js";
 import { durationLiteral, equalsAny, Params, quoteIdent, timeLiteral } from "./influxql.js";
 import { decodeTagValue, encodeTagValue } from "./line-protocol.js";
-import {
-  type Activity,
-  type ActivityQuery,
-  byCategory,
-  type MetricCategory,
-  type Report,
-  type StatsQuery,
-  type StatsStore,
-} from "./store.js";
 
 export interface InfluxStatsOptions {
   /** InfluxDB's HTTP API, e.g. http://127.0.0.1:8086 */
@@ -52,8 +44,8 @@ function functionOf(aggregation: Aggregation): "mean" | "min" | "max" {
 /**
  * Machine statistics in InfluxDB through its v1 HTTP API: reports are group-committed as line
  * protocol to /write, and every answer is aggregated by InfluxDB (InfluxQL GROUP BY time(), whose
- * buckets are aligned to the epoch); Node only orders the series, zero-fills activity buckets and
- * merges the worker lists of at most two activity buckets (see influx-activity.ts).
+ * buckets are aligned to the epoch); Node only turns the series into rows and merges the worker
+ * lists of at most two activity buckets (see influx-activity.ts).
  * Every query is bound to the caller's company by a bound parameter.
  */
 export class InfluxStatsStore implements StatsStore {
@@ -91,10 +83,6 @@ export class InfluxStatsStore implements StatsStore {
     return new InfluxStatsStore(http, version, options.groupCommit ?? DEFAULT_GROUP_COMMIT);
   }
 
-  get database(): string {
-    return this.http.database;
-  }
-
   record(report: Report): Promise<void> {
     let lines: string[];
     try {
@@ -105,11 +93,11 @@ export class InfluxStatsStore implements StatsStore {
     return this.commit.submit(lines);
   }
 
-  async stats(query: StatsQuery): Promise<WorkerStats[]> {
+  async *stats(query: StatsQuery): AsyncIterable<StatsRow> {
     const workers = selectedWorkers(query.workers);
     const lo = Math.ceil(query.range.fromMs);
     const hi = Math.floor(query.range.toMs);
-    if (workers?.length === 0 || query.metrics.length === 0 || lo > hi) return [];
+    if (workers?.length === 0 || query.metrics.length === 0 || lo > hi) return;
 
     const functions = [
       ...new Set(query.metrics.flatMap((m) => m.aggregations.map(functionOf))),
@@ -133,52 +121,33 @@ export class InfluxStatsStore implements StatsStore {
       ` FROM ${this.stats_} WHERE ${where.join(" AND ")}` +
       ` GROUP BY ${groupBy.join(", ")} fill(none)`;
     const [result] = await this.http.query(text, params);
-
-    // worker → metric → variant ("" when not split) → series
-    const found = new Map<string, Map<string, Map<string, InfluxSeries>>>();
+    const asked = new Map(query.metrics.map((m) => [m.metric, m.aggregations]));
     for (const series of result?.series ?? []) {
       const worker = decodeTagValue(series.tags?.worker ?? "");
       const metric = decodeTagValue(series.tags?.metric ?? "");
-      const variant = query.splitByVariant ? decodeTagValue(series.tags?.variant ?? "") : "";
-      let metrics = found.get(worker);
-      if (metrics === undefined) {
-        metrics = new Map();
-        found.set(worker, metrics);
-      }
-      let variants = metrics.get(metric);
-      if (variants === undefined) {
-        variants = new Map();
-        metrics.set(metric, variants);
-      }
-      variants.set(variant, series);
-    }
-
-    const answer: WorkerStats[] = [];
-    for (const worker of [...found.keys()].sort()) {
-      const metricsFound = found.get(worker) as Map<string, Map<string, InfluxSeries>>;
-      const metrics: MetricStats[] = [];
-      for (const { metric, aggregations } of query.metrics) {
-        const variants = metricsFound.get(metric);
-        if (variants === undefined) continue;
-        for (const variant of [...variants.keys()].sort(compareVariants)) {
-          const series = variants.get(variant) as InfluxSeries;
-          if (series.values.length === 0) continue;
-          metrics.push(
-            metricStats(metric, query.splitByVariant ? variant : undefined, aggregations, series),
-          );
+      const variant = query.splitByVariant ? decodeTagValue(series.tags?.variant ?? "") : undefined;
+      for (const aggregation of asked.get(metric) ?? []) {
+        const column = series.columns.indexOf(functionOf(aggregation));
+        for (const row of series.values) {
+          const value = row[column];
+          yield {
+            worker,
+            metric,
+            variant,
+            aggregation,
+            bucketMs: Number(row[0]),
+            value: typeof value === "number" ? value : Number.NaN,
+          };
         }
       }
-      if (metrics.length > 0) answer.push(create(WorkerStatsSchema, { worker, metrics }));
     }
-    return answer;
   }
 
-  async activity(query: ActivityQuery): Promise<Activity> {
+  async *activity(query: ActivityQuery): AsyncIterable<ActivityRow> {
     const plan = planActivity(this.activitySources, query.company, query.range);
     const results = plan.text === undefined ? [] : await this.http.query(plan.text, plan.params);
-    return plan.read(results);
+    yield* plan.read(results);
   }
-
   async metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
     const selected = selectedWorkers(workers);
     if (selected?.length === 0) return [];
@@ -211,27 +180,4 @@ export class InfluxStatsStore implements StatsStore {
 function selectedWorkers(workers: readonly string[]): string[] | undefined {
   if (workers.length === 0) return undefined;
   return [...new Set(workers)].filter((w) => w !== "");
-}
-
-function metricStats(
-  metric: string,
-  variant: string | undefined,
-  aggregations: readonly Aggregation[],
-  series: InfluxSeries,
-): MetricStats {
-  return create(MetricStatsSchema, {
-    metric,
-    ...(variant === undefined ? {} : { variant }),
-    dates: series.values.map((row) => BigInt(Number(row[0]))),
-    stats: aggregations.map((aggregation) => {
-      const column = series.columns.indexOf(functionOf(aggregation));
-      return create(AggregationStatsSchema, {
-        aggregation,
-        values: series.values.map((row) => {
-          const value = row[column];
-          return typeof value === "number" ? value : Number.NaN;
-        }),
-      });
-    }),
-  });
 }

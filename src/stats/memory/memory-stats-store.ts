@@ -1,18 +1,18 @@
-import { create } from "@bufbuild/protobuf";
-import { type WorkerStats, WorkerStatsSchema } from "../gen/muster/workers/v1/types_pb.js";
-import type { Clock } from "../workers/clock.js";
-import { compareVariants } from "../workers/machine-stats.js";
-import { BucketAccumulator } from "./aggregate.js";
-import { Series } from "./series.js";
+import { bucketStart } from "../../core/buckets.js";
+import type { Clock } from "../../core/clock.js";
+import { DEFAULT_STATS_MAX_SAMPLES, DEFAULT_STATS_RETENTION_MS } from "../../core/defaults.js";
 import {
-  type Activity,
   type ActivityQuery,
+  type ActivityRow,
   byCategory,
   type MetricCategory,
   type Report,
   type StatsQuery,
+  type StatsRow,
   type StatsStore,
-} from "./store.js";
+} from "../../core/stats-store.js";
+import { BucketAccumulator } from "./aggregate.js";
+import { Series } from "./series.js";
 
 export interface MemoryStatsLimits {
   /** Samples older than this (by report time) are dropped, milliseconds. */
@@ -23,8 +23,8 @@ export interface MemoryStatsLimits {
 
 /** Keeps the process under 256 MB: about 40 bytes a sample held, with room for everything else. */
 export const DEFAULT_MEMORY_STATS_LIMITS: MemoryStatsLimits = {
-  retentionMs: 7 * 24 * 3600 * 1000,
-  maxSamples: 4_000_000,
+  retentionMs: DEFAULT_STATS_RETENTION_MS,
+  maxSamples: DEFAULT_STATS_MAX_SAMPLES,
 };
 
 /** A sample costs two doubles in its series and one reference in the eviction queue. */
@@ -76,56 +76,57 @@ export class MemoryStatsStore implements StatsStore {
     this.enforceLimits();
   }
 
-  async stats(query: StatsQuery): Promise<WorkerStats[]> {
+  async *stats(query: StatsQuery): AsyncIterable<StatsRow> {
     const { fromMs, toMs, intervalMs } = query.range;
-    const result: WorkerStats[] = [];
+    // Collected before the first row is handed out: the answer is one moment's snapshot.
+    const rows: StatsRow[] = [];
     for (const [worker, data] of this.selectWorkers(query.company, query.workers)) {
-      const metrics = [];
       for (const { metric, aggregations } of query.metrics) {
         const variants = data.metrics.get(metric);
         if (variants === undefined) continue;
         if (query.splitByVariant) {
-          for (const variant of [...variants.keys()].sort(compareVariants)) {
+          for (const [variant, series] of variants) {
             const buckets = new BucketAccumulator(intervalMs);
-            variants.get(variant)?.forEachInRange(fromMs, toMs, (t, v) => buckets.add(t, v));
-            if (!buckets.empty) metrics.push(buckets.toMetricStats(metric, variant, aggregations));
+            series.forEachInRange(fromMs, toMs, (t, v) => buckets.add(t, v));
+            rows.push(...buckets.rows(worker, metric, variant, aggregations));
           }
         } else {
           const buckets = new BucketAccumulator(intervalMs);
           for (const series of variants.values()) {
             series.forEachInRange(fromMs, toMs, (t, v) => buckets.add(t, v));
           }
-          if (!buckets.empty) metrics.push(buckets.toMetricStats(metric, undefined, aggregations));
+          rows.push(...buckets.rows(worker, metric, undefined, aggregations));
         }
       }
-      if (metrics.length > 0) result.push(create(WorkerStatsSchema, { worker, metrics }));
     }
-    return result;
+    yield* rows;
   }
 
-  async activity(query: ActivityQuery): Promise<Activity> {
-    const { fromMs, toMs, intervalMs, firstBucketMs, lastBucketMs } = query.range;
-    const count = (lastBucketMs - firstBucketMs) / intervalMs + 1;
-    const total = new Array<number>(count).fill(0);
-    const active = new Array<number>(count).fill(0);
+  async *activity(query: ActivityQuery): AsyncIterable<ActivityRow> {
+    const { fromMs, toMs, intervalMs } = query.range;
+    const counts = new Map<number, { total: number; active: number }>();
     for (const data of this.companies.get(query.company)?.values() ?? []) {
       // Points come in time order, so a worker's buckets do too: count each bucket once.
       let lastTotal = -1;
       let lastActive = -1;
       data.activity.forEachInRange(fromMs, toMs, (time, running) => {
-        const index = Math.floor((time - firstBucketMs) / intervalMs);
-        if (index !== lastTotal) {
-          total[index] = (total[index] ?? 0) + 1;
-          lastTotal = index;
+        const bucketMs = bucketStart(time, intervalMs);
+        let bucket = counts.get(bucketMs);
+        if (bucket === undefined) {
+          bucket = { total: 0, active: 0 };
+          counts.set(bucketMs, bucket);
         }
-        if (running === 1 && index !== lastActive) {
-          active[index] = (active[index] ?? 0) + 1;
-          lastActive = index;
+        if (bucketMs !== lastTotal) {
+          bucket.total++;
+          lastTotal = bucketMs;
+        }
+        if (running === 1 && bucketMs !== lastActive) {
+          bucket.active++;
+          lastActive = bucketMs;
         }
       });
     }
-    const dates = Array.from({ length: count }, (_, i) => firstBucketMs + i * intervalMs);
-    return { dates, total, active };
+    yield* [...counts].map(([bucketMs, { total, active }]) => ({ bucketMs, total, active }));
   }
 
   async metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {

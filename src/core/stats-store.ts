@@ -1,6 +1,6 @@
-import type { Aggregation, WorkerStats } from "../gen/muster/workers/v1/types_pb.js";
-import type { BucketRange } from "../workers/buckets.js";
-import { categoryOf, type Sample } from "../workers/machine-stats.js";
+import type { Aggregation } from "../gen/muster/workers/v1/types_pb.js";
+import type { BucketRange } from "./buckets.js";
+import { categoryOf, type Sample } from "./machine-stats.js";
 
 /** One status report as the stats store keeps it: activity, plus its machine_stats samples. */
 export interface Report {
@@ -33,11 +33,26 @@ export interface ActivityQuery {
   readonly range: BucketRange;
 }
 
-/** Per bucket of the range, every one listed, in order. */
-export interface Activity {
-  readonly dates: number[];
-  readonly total: number[];
-  readonly active: number[];
+/** One aggregate of one bucket of one metric (and variant) of one worker. */
+export interface StatsRow {
+  readonly worker: string;
+  readonly metric: string;
+  /** "0", "1", … or "total" when split by variant; undefined when variants are aggregated together. */
+  readonly variant: string | undefined;
+  readonly aggregation: Aggregation;
+  /** Bucket start, epoch milliseconds. */
+  readonly bucketMs: number;
+  readonly value: number;
+}
+
+/** Workers counted in one bucket that had any report. */
+export interface ActivityRow {
+  /** Bucket start, epoch milliseconds. */
+  readonly bucketMs: number;
+  /** Distinct workers that reported in the bucket. */
+  readonly total: number;
+  /** Of those, the ones that reported running a task. */
+  readonly active: number;
 }
 
 export interface MetricCategory {
@@ -68,12 +83,12 @@ export interface StatsStore {
   /** Resolves once the report is durable in the store. */
   record(report: Report): Promise<void>;
   /**
-   * Workers in id order, each with its metrics in request order (variants in index order when
-   * split); only buckets with samples, only metrics and workers with data.
+   * Every asked aggregation of every bucket with samples, per worker, metric and (when split)
+   * variant, in any order: the service orders and shapes the answer (workers/stats-answers.ts).
    */
-  stats(query: StatsQuery): Promise<WorkerStats[]>;
-  /** Distinct reporting workers, and of those the task-running ones, in every bucket. */
-  activity(query: ActivityQuery): Promise<Activity>;
+  stats(query: StatsQuery): AsyncIterable<StatsRow>;
+  /** Rows for buckets with any report, in any order; the service fills the empty buckets with 0. */
+  activity(query: ActivityQuery): AsyncIterable<ActivityRow>;
   /** Categories and keys recorded for the workers (all of the company's when empty), sorted. */
   metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]>;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import type { WorkerKey } from "./store.js";
+import type { WorkerKey } from "../../core/presence-store.js";
 
 /**
  * KV keys for workers: `<company>.<user>.<worker>`, each part the unpadded base64url of its UTF-8
@@ -32,6 +32,7 @@ export function encodeKey(key: WorkerKey): string {
   return `${encodeToken(key.company)}.${encodeToken(key.user)}.${encodeToken(key.worker)}`;
 }
 
+/** The inverse of encodeKey; the store never decodes, tests use it to prove keys round-trip. */
 export function decodeKey(encoded: string): WorkerKey | undefined {
   const tokens = encoded.split(".");
   if (tokens.length !== 3) return undefined;

@@ -12,6 +12,7 @@ export class DeadlineHeap {
   private readonly nodes: Node[] = [];
   private readonly byId = new Map<string, Node>();
 
+  /** Nodes held; lets tests check that moved deadlines never add nodes. */
   get size(): number {
     return this.nodes.length;
   }
