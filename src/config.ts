@@ -1,7 +1,10 @@
 import { parseArgs } from "node:util";
-import { DEFAULT_SERVER_LIMITS } from "./server-limits.js";
-import { DEFAULT_MEMORY_STATS_LIMITS } from "./stats/memory.js";
-import { DEFAULT_SERVICE_OPTIONS } from "./workers/service.js";
+import {
+  DEFAULT_MAX_BUCKETS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_STATS_MAX_SAMPLES,
+  DEFAULT_STATS_RETENTION_MS,
+} from "./core/defaults.js";
 
 export interface Config {
   readonly host: string;
@@ -20,6 +23,7 @@ export interface Config {
   readonly maxConnections: number;
   readonly logLevel: string;
   readonly corsOrigins: readonly string[];
+  readonly ui: boolean;
 }
 
 /** A bad flag or environment value; main prints its message alone and exits. */
@@ -91,25 +95,25 @@ const SETTINGS = {
   statsRetention: {
     flag: "stats-retention",
     env: "MUSTER_STATS_RETENTION",
-    fallback: `${DEFAULT_MEMORY_STATS_LIMITS.retentionMs / 3_600_000}h`,
+    fallback: `${DEFAULT_STATS_RETENTION_MS / 3_600_000}h`,
     help: "memory stats store: keep samples this long (e.g. 90m, 12h, 7d)",
   },
   statsMaxSamples: {
     flag: "stats-max-samples",
     env: "MUSTER_STATS_MAX_SAMPLES",
-    fallback: String(DEFAULT_MEMORY_STATS_LIMITS.maxSamples),
+    fallback: String(DEFAULT_STATS_MAX_SAMPLES),
     help: "memory stats store: keep at most this many samples",
   },
   maxBuckets: {
     flag: "max-buckets",
     env: "MUSTER_MAX_BUCKETS",
-    fallback: String(DEFAULT_SERVICE_OPTIONS.maxBuckets),
+    fallback: String(DEFAULT_MAX_BUCKETS),
     help: "most buckets one get_stats / get_activity_report answer may have",
   },
   maxConnections: {
     flag: "max-connections",
     env: "MUSTER_MAX_CONNECTIONS",
-    fallback: String(DEFAULT_SERVER_LIMITS.maxConnections),
+    fallback: String(DEFAULT_MAX_CONNECTIONS),
     help: "most client connections open at once (lowered to fit ulimit -n)",
   },
   corsOrigins: {
@@ -117,6 +121,12 @@ const SETTINGS = {
     env: "MUSTER_CORS_ORIGINS",
     fallback: "",
     help: 'origins browsers may call from, comma-separated, or "*" (none: no CORS)',
+  },
+  ui: {
+    flag: "ui",
+    env: "MUSTER_UI",
+    fallback: "on",
+    help: "serve the dashboard at /: on|off",
   },
   logLevel: {
     flag: "log-level",
@@ -179,6 +189,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     maxBuckets: positiveInteger(value("maxBuckets")),
     maxConnections: positiveInteger(value("maxConnections")),
     corsOrigins: parseOrigins(value("corsOrigins")),
+    ui: oneOf(value("ui"), ["on", "off"] as const) === "on",
     logLevel: oneOf(value("logLevel"), [
       "fatal",
       "error",

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, usage } from "./config.js";
 import { createLogger } from "./log.js";
-import { startMuster } from "./muster.js";
+import { startMuster } from "./start.js";
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;

@@ -2,6 +2,8 @@
  * What one client may take of the server: message sizes, how long a connection may sit idle, how
  * many connections and HTTP/2 streams may be open. Defaults suit production; tests shrink them.
  */
+import { DEFAULT_MAX_CONNECTIONS } from "./core/defaults.js";
+
 export interface ServerLimits {
   /** Largest RPC request message, after decompression (RESOURCE_EXHAUSTED beyond it). */
   readonly readMaxBytes: number;
@@ -43,5 +45,5 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   // A client cancelling calls now and then is normal; thousands a second is a rapid-reset attack.
   http2MaxResets: 500,
   http2ResetWindowMs: 10_000,
-  maxConnections: 10_000,
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
 };

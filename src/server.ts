@@ -4,30 +4,32 @@ import * as net from "node:net";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { clearmlHandler } from "./compat/handler.js";
+import { isClientGone } from "./core/client-gone.js";
+import { type CallContext, DEFAULT_IDENTITY } from "./core/identity.js";
 import { corsPolicy } from "./cors.js";
 import { connectionCap, openFilesLimit } from "./fd-limit.js";
 import type { NodeRequest } from "./http-types.js";
 import { superviseSession } from "./http2-sessions.js";
-import { isClientGone } from "./rpc/client-gone.js";
 import { callContextKey, clientIpOf } from "./rpc/context.js";
 import { musterNodeAdapter } from "./rpc/node-adapter.js";
-import { operationsOf } from "./rpc/operations.js";
 import { workersRoutes } from "./rpc/routes.js";
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from "./server-limits.js";
 import { sniffProtocol } from "./sniff.js";
-import { type CallContext, DEFAULT_IDENTITY } from "./workers/identity.js";
-import type { WorkersService } from "./workers/service.js";
+import { staticFiles } from "./ui/static.js";
+import type { WorkersApi } from "./workers/api.js";
 
 export interface ServerOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
-  readonly service: WorkersService;
+  readonly service: WorkersApi;
   readonly log: Logger;
   /** Origins browsers may call from ("*" for any); none by default. */
   readonly corsOrigins?: readonly string[];
   /** Overrides of DEFAULT_SERVER_LIMITS. */
   readonly limits?: Partial<ServerLimits>;
+  /** Serve the dashboard (dist-web/) at "/"; on by default. */
+  readonly ui?: boolean;
 }
 
 export interface RunningServer {
@@ -47,12 +49,13 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { log } = options;
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
-  const operations = operationsOf(options.service);
-  const callContextOf = (req: NodeRequest): CallContext => ({
+  // Who is calling: the Connect routes read it from the context values, the ClearML layer directly.
+  const requestContextOf = (req: NodeRequest): CallContext => ({
     identity: DEFAULT_IDENTITY,
     ...optionalIp(clientIpOf(req.headers, req.socket?.remoteAddress)),
   });
-  const clearml = clearmlHandler({ operations, callContextOf, log });
+  const clearml = clearmlHandler({ service: options.service, requestContextOf, log });
+  const ui = options.ui === false ? async () => false : staticFiles();
   // Aborted by close(): ends streams such as WatchWorkers, which would otherwise run until the
   // client goes away.
   const shutdown = new AbortController();
@@ -62,12 +65,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Applies to the decompressed size too: connect-node inflates with this as the output limit.
     readMaxBytes: limits.readMaxBytes,
     writeMaxBytes: limits.writeMaxBytes,
-    routes: workersRoutes(operations, options.service, log),
-    contextValues: (req) => createContextValues().set(callContextKey, callContextOf(req)),
+    routes: workersRoutes(options.service, log),
+    contextValues: (req) => createContextValues().set(callContextKey, requestContextOf(req)),
     fallback: (req, res) => {
-      clearml(req, res).catch((error: unknown) => {
+      // The dashboard's few paths first; everything else is the ClearML layer's.
+      (async () => (await ui(req, res)) || (await clearml(req, res)))().catch((error: unknown) => {
         if (isClientGone(error)) log.debug({ err: error }, "client went away");
-        else log.error({ err: error }, "ClearML handler failed");
+        else log.error({ err: error }, "dashboard or ClearML handler failed");
         res.destroy();
       });
     },

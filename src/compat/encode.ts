@@ -1,21 +1,13 @@
-import type { DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
-import { Subcode } from "../workers/errors.js";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { Subcode } from "../core/errors.js";
 import { type EnvelopeContext, envelope, type Result } from "./envelope.js";
-import { messageToClearml } from "./json.js";
+import { SLICE, yieldToEventLoop } from "./json-slices.js";
 
 /** An answer ready to write: its HTTP status and the envelope as JSON text. */
 export interface EncodedAnswer {
   readonly status: number;
   readonly text: string;
 }
-
-/**
- * Elements converted or encoded between two turns of the event loop: get_all of 100,000 workers
- * would otherwise hold the loop for seconds, and every other call with it.
- */
-const SLICE = 1000;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The envelope of `result` as JSON text, long lists encoded in slices. Never throws: if the answer
@@ -70,39 +62,6 @@ async function encodeJson(value: JsonValue, depth: number): Promise<string> {
     return `{${members.join(",")}}`;
   }
   return JSON.stringify(value);
-}
-
-/**
- * messageToClearml, with long lists of messages (get_all's workers) converted slice by slice,
- * yielding to the event loop in between.
- */
-export async function messageToClearmlInSlices(
-  schema: DescMessage,
-  message: Message,
-): Promise<JsonObject> {
-  const long = schema.fields.filter((field) => {
-    const list: unknown = Reflect.get(message, field.localName);
-    return field.fieldKind === "list" && field.message !== undefined && Array.isArray(list)
-      ? list.length > SLICE
-      : false;
-  });
-  if (long.length === 0) return messageToClearml(schema, message);
-  const rest: Message = { ...message };
-  for (const field of long) Reflect.set(rest, field.localName, []);
-  const out = messageToClearml(schema, rest);
-  for (const field of long) {
-    const itemSchema = field.message as DescMessage;
-    const list = Reflect.get(message, field.localName) as Message[];
-    const converted: JsonValue[] = [];
-    for (let i = 0; i < list.length; i += SLICE) {
-      await yieldToEventLoop();
-      for (const item of list.slice(i, i + SLICE)) {
-        converted.push(messageToClearml(itemSchema, item));
-      }
-    }
-    out[field.name] = converted;
-  }
-  return out;
 }
 
 function isObject(value: unknown): value is JsonObject {

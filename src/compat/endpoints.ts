@@ -1,6 +1,6 @@
 import { getOption } from "@bufbuild/protobuf";
 import { http } from "../gen/google/api/annotations_pb.js";
-import type { Operation } from "../rpc/operations.js";
+import type { Operation } from "./operations.js";
 
 /** The newest ClearML API version muster answers as; URLs without a version prefix get it. */
 export const NEWEST_VERSION = "2.31";

@@ -1,22 +1,23 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Logger } from "pino";
+import { Subcode, toApiError } from "../core/errors.js";
+import type { CallContext } from "../core/identity.js";
+import { truncateForMessage } from "../core/truncate.js";
 import type { NodeRequest, NodeResponse } from "../http-types.js";
-import { toApiError } from "../rpc/errors.js";
-import type { Operation } from "../rpc/operations.js";
-import { Subcode } from "../workers/errors.js";
-import type { CallContext } from "../workers/identity.js";
-import { truncateForMessage } from "../workers/truncate.js";
-import { type EncodedAnswer, encodeAnswer, messageToClearmlInSlices } from "./encode.js";
+import type { WorkersApi } from "../workers/api.js";
+import { type EncodedAnswer, encodeAnswer } from "./encode.js";
 import { endpointsOf, parsePath, SERVED_VERSIONS_TEXT } from "./endpoints.js";
 import { type EnvelopeContext, httpStatusOf, type Result } from "./envelope.js";
-import { messageFromClearml } from "./json.js";
+import { operationsOf } from "./operations.js";
 
 /** Request bodies larger than this are refused; a status report is a few kilobytes. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface CompatOptions {
-  readonly operations: readonly Operation[];
-  readonly callContextOf: (req: NodeRequest) => CallContext;
+  /** The service the endpoints call: its unary RPCs, each at its google.api.http path. */
+  readonly service: WorkersApi;
+  /** Who is calling, read from the request (the Connect routes get the same from context values). */
+  readonly requestContextOf: (req: NodeRequest) => CallContext;
   readonly log: Logger;
 }
 
@@ -25,7 +26,7 @@ export interface CompatOptions {
  * a JSON body whatever the Content-Type, and the envelope on every answer.
  */
 export function clearmlHandler(options: CompatOptions) {
-  const endpoints = endpointsOf(options.operations);
+  const endpoints = endpointsOf(Object.values(operationsOf(options.service)));
   const { log } = options;
 
   return async (req: NodeRequest, res: NodeResponse): Promise<void> => {
@@ -95,15 +96,8 @@ export function clearmlHandler(options: CompatOptions) {
           `malformed JSON body: ${truncateForMessage((error as Error).message)}`,
         );
       }
-      const { method, invoke } = endpoint.operation;
-      const request = messageFromClearml(method.input, json);
-      const response = await invoke(request, options.callContextOf(req));
-      return {
-        resultCode: 200,
-        subcode: 0,
-        message: "OK",
-        data: await messageToClearmlInSlices(method.output, response),
-      };
+      const data = await endpoint.operation.call(json, options.requestContextOf(req));
+      return { resultCode: 200, subcode: 0, message: "OK", data };
     }
   };
 }

@@ -9,8 +9,8 @@ import {
   ScalarType,
   toJson,
 } from "@bufbuild/protobuf";
-import { invalidArgument } from "../workers/errors.js";
-import { quoteForMessage } from "../workers/truncate.js";
+import { invalidArgument } from "../core/errors.js";
+import { quoteForMessage } from "../core/truncate.js";
 
 /**
  * ClearML's JSON next to the protos' JSON: field names are the proto (snake_case) names, integers

@@ -1,5 +1,5 @@
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
-import { type CallContext, DEFAULT_IDENTITY } from "../workers/identity.js";
+import { type CallContext, DEFAULT_IDENTITY } from "../core/identity.js";
 
 /** Set per request by the server from headers and socket; read by every handler. */
 export const callContextKey = createContextKey<CallContext>(

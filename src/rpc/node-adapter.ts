@@ -14,8 +14,8 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
-import { truncateForMessage } from "../workers/truncate.js";
-import { isClientGone } from "./client-gone.js";
+import { isClientGone } from "../core/client-gone.js";
+import { truncateForMessage } from "../core/truncate.js";
 
 type NodeHandler = Parameters<typeof universalRequestFromNodeRequest>[0];
 type NodeResponse = Parameters<typeof universalResponseToNodeResponse>[1];

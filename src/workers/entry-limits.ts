@@ -1,5 +1,5 @@
+import { invalidArgument } from "../core/errors.js";
 import type { Worker } from "../gen/muster/workers/v1/types_pb.js";
-import { invalidArgument } from "./errors.js";
 
 /**
  * What one registration may hold in tags, system tags and queues together. Each list has its own

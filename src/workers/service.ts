@@ -1,6 +1,15 @@
 import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
+import { bucketRange } from "../core/buckets.js";
+import type { Clock } from "../core/clock.js";
+import { DEFAULT_MAX_BUCKETS } from "../core/defaults.js";
+import { ApiError, invalidArgument, Subcode } from "../core/errors.js";
+import type { CallContext } from "../core/identity.js";
+import { isMetricKey, samplesOf } from "../core/machine-stats.js";
+import type { PresenceEvent, PresenceStore, WorkerKey } from "../core/presence-store.js";
+import type { MetricRequest, StatsStore } from "../core/stats-store.js";
+import { quoteForMessage } from "../core/truncate.js";
 import { type PresenceRecord, PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
 import {
   ActivitySeriesSchema,
@@ -52,18 +61,12 @@ import {
   WatchWorkersResponseSchema,
   LeftReason as WireLeftReason,
 } from "../gen/muster/workers/v1/workers_pb.js";
-import type { PresenceEvent, PresenceStore, WorkerKey } from "../presence/store.js";
-import type { MetricRequest, StatsStore } from "../stats/store.js";
-import { bucketRange } from "./buckets.js";
-import type { Clock } from "./clock.js";
+import type { WorkersApi } from "./api.js";
 import { checkEntryLists, checkEntrySize } from "./entry-limits.js";
-import { ApiError, invalidArgument, Subcode } from "./errors.js";
 import { EventQueue } from "./event-queue.js";
 import { type WorkerFilter, workerMatcher } from "./filters.js";
-import type { CallContext } from "./identity.js";
-import { isMetricKey, samplesOf } from "./machine-stats.js";
+import { activitySeriesOf, workerStatsOf } from "./stats-answers.js";
 import { checkReportTime, reportTimeMs } from "./timestamps.js";
-import { quoteForMessage } from "./truncate.js";
 import { validate } from "./validation.js";
 
 export interface ServiceOptions {
@@ -82,7 +85,7 @@ export interface ServiceOptions {
 export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
   defaultTimeoutSeconds: 600,
   defaultLastSeenSeconds: 3600,
-  maxBuckets: 10_000,
+  maxBuckets: DEFAULT_MAX_BUCKETS,
   autoRegister: true,
   maxPendingEvents: 10_000,
 };
@@ -98,7 +101,7 @@ export interface ServiceDeps {
  * The workers service: every endpoint's behaviour, independent of transport and storage. Each
  * method validates its request against the proto's rules first, and throws ApiError on bad input.
  */
-export class WorkersService {
+export class WorkersServiceImpl implements WorkersApi {
   private readonly presence: PresenceStore;
   private readonly stats: StatsStore;
   private readonly clock: Clock;
@@ -212,14 +215,14 @@ export class WorkersService {
       request.interval,
       this.options.maxBuckets,
     );
-    const workers = await this.stats.stats({
+    const rows = this.stats.stats({
       company: ctx.identity.company,
       workers: request.workerIds,
       range,
       metrics,
       splitByVariant: request.splitByVariant,
     });
-    return create(GetStatsResponseSchema, { workers });
+    return create(GetStatsResponseSchema, { workers: await workerStatsOf(rows, metrics) });
   }
 
   async getActivityReport(
@@ -233,7 +236,8 @@ export class WorkersService {
       request.interval,
       this.options.maxBuckets,
     );
-    const activity = await this.stats.activity({ company: ctx.identity.company, range });
+    const rows = this.stats.activity({ company: ctx.identity.company, range });
+    const activity = await activitySeriesOf(rows, range);
     const dates = activity.dates.map((d) => BigInt(d));
     return create(GetActivityReportResponseSchema, {
       total: create(ActivitySeriesSchema, { dates, counts: activity.total }),

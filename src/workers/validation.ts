@@ -2,7 +2,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { pathToString } from "@bufbuild/protobuf/reflect";
 import { createValidator, type Violation } from "@bufbuild/protovalidate";
 import { Code } from "@connectrpc/connect";
-import { ApiError, invalidArgument, Subcode } from "./errors.js";
+import { ApiError, invalidArgument, Subcode } from "../core/errors.js";
 
 /** CEL rules (by id, as written in the protos) whose violation ClearML reports with its own subcode. */
 const SUBCODE_BY_RULE: Readonly<Record<string, number>> = {

@@ -1,10 +1,11 @@
 import pino, { type Logger } from "pino";
-import { MemoryPresenceStore } from "../../src/presence/memory.js";
-import { type RunningServer, startServer } from "../../src/server.js";
+import { systemClock } from "../../src/core/clock.js";
+import { createMuster } from "../../src/muster.js";
+import { MemoryPresenceStore } from "../../src/presence/memory/memory-presence-store.js";
+import type { RunningServer } from "../../src/server.js";
 import type { ServerLimits } from "../../src/server-limits.js";
-import { MemoryStatsStore } from "../../src/stats/memory.js";
-import { systemClock } from "../../src/workers/clock.js";
-import { type ServiceOptions, WorkersService } from "../../src/workers/service.js";
+import { MemoryStatsStore } from "../../src/stats/memory/memory-stats-store.js";
+import type { ServiceOptions } from "../../src/workers/service.js";
 
 export interface TestServer {
   readonly server: RunningServer;
@@ -18,27 +19,24 @@ export async function startTestServer(
   options: Partial<ServiceOptions> = {},
   server: {
     corsOrigins?: readonly string[];
+    /** Reuses a port, e.g. to restart muster under a connected browser. */
+    port?: number;
     limits?: Partial<ServerLimits>;
     log?: Logger;
   } = {},
 ): Promise<TestServer> {
-  const presence = new MemoryPresenceStore(systemClock);
-  const stats = new MemoryStatsStore(systemClock);
-  const service = new WorkersService({ presence, stats, clock: systemClock, options });
-  const running = await startServer({
-    host: "127.0.0.1",
-    port: 0,
-    service,
+  const muster = await createMuster({
+    presence: new MemoryPresenceStore(systemClock),
+    stats: new MemoryStatsStore(systemClock),
+    clock: systemClock,
+    service: options,
     ...server,
     log: server.log ?? pino({ level: "silent" }),
   });
   return {
-    server: running,
-    url: running.url,
-    port: running.port,
-    async close() {
-      await running.close();
-      await Promise.all([presence.close(), stats.close()]);
-    },
+    server: muster.server,
+    url: muster.server.url,
+    port: muster.server.port,
+    close: () => muster.close(),
   };
 }

@@ -1,9 +1,10 @@
 import { create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import { encodeAnswer, messageToClearmlInSlices } from "../../src/compat/encode.js";
+import { encodeAnswer } from "../../src/compat/encode.js";
 import { envelope } from "../../src/compat/envelope.js";
 import { messageToClearml } from "../../src/compat/json.js";
+import { messageToClearmlInSlices } from "../../src/compat/json-slices.js";
 import { IdNameEntrySchema, WorkerSchema } from "../../src/gen/muster/workers/v1/types_pb.js";
 import { GetAllResponseSchema } from "../../src/gen/muster/workers/v1/workers_pb.js";
 

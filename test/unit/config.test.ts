@@ -57,6 +57,19 @@ describe("configuration", () => {
     expect(origins([], { MUSTER_CORS_ORIGINS: "*" })).toEqual(["*"]);
   });
 
+  it("serves the dashboard unless --ui off or MUSTER_UI=off", () => {
+    const ui = (argv: string[], env: Record<string, string> = {}) => {
+      const config = loadConfig(argv, env);
+      if (config === "help") throw new Error("unexpected --help");
+      return config.ui;
+    };
+    expect(ui([])).toBe(true);
+    expect(ui(["--ui", "off"])).toBe(false);
+    expect(ui([], { MUSTER_UI: "off" })).toBe(false);
+    expect(ui(["--ui", "on"], { MUSTER_UI: "off" })).toBe(true);
+    expect(() => ui(["--ui", "maybe"])).toThrow("--ui: expected one of on, off");
+  });
+
   it("names the environment variable when the bad value came from there", () => {
     expect(() => loadConfig([], { MUSTER_STATS: "sqlite" })).toThrow("MUSTER_STATS");
   });
