@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import {
   DEFAULT_MAX_BUCKETS,
+  DEFAULT_MAX_CONNECTIONS,
   DEFAULT_STATS_MAX_SAMPLES,
   DEFAULT_STATS_RETENTION_MS,
 } from "./core/defaults.js";
@@ -22,8 +23,10 @@ export interface Config {
   readonly statsRetentionMs: number;
   readonly statsMaxSamples: number;
   readonly maxBuckets: number;
+  readonly maxConnections: number;
   readonly logLevel: string;
   readonly corsOrigins: readonly string[];
+  readonly ui: boolean;
 }
 
 /** A bad flag or environment value; main prints its message alone and exits. */
@@ -131,11 +134,23 @@ const SETTINGS = {
     fallback: String(DEFAULT_MAX_BUCKETS),
     help: "most buckets one get_stats / get_activity_report answer may have",
   },
+  maxConnections: {
+    flag: "max-connections",
+    env: "MUSTER_MAX_CONNECTIONS",
+    fallback: String(DEFAULT_MAX_CONNECTIONS),
+    help: "most client connections open at once (lowered to fit ulimit -n)",
+  },
   corsOrigins: {
     flag: "cors-origins",
     env: "MUSTER_CORS_ORIGINS",
     fallback: "",
     help: 'origins browsers may call from, comma-separated, or "*" (none: no CORS)',
+  },
+  ui: {
+    flag: "ui",
+    env: "MUSTER_UI",
+    fallback: "on",
+    help: "serve the dashboard at /: on|off",
   },
   logLevel: {
     flag: "log-level",
@@ -211,7 +226,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     statsRetentionMs: parseDuration(value("statsRetention")),
     statsMaxSamples: positiveInteger(value("statsMaxSamples")),
     maxBuckets: positiveInteger(value("maxBuckets")),
+    maxConnections: positiveInteger(value("maxConnections")),
     corsOrigins: parseOrigins(value("corsOrigins")),
+    ui: oneOf(value("ui"), ["on", "off"] as const) === "on",
     logLevel: oneOf(value("logLevel"), [
       "fatal",
       "error",

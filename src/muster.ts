@@ -14,6 +14,7 @@ import type { PresenceStore } from "./core/presence-store.js";
 import type { StatsStore } from "./core/stats-store.js";
 import { QueuesServiceImpl } from "./queues/service.js";
 import { type RunningServer, startServer } from "./server.js";
+import type { ServerLimits } from "./server-limits.js";
 import { type ServiceOptions, WorkersServiceImpl } from "./workers/service.js";
 
 export interface MusterOptions {
@@ -35,6 +36,10 @@ export interface MusterOptions {
   readonly tokenSecret?: Uint8Array;
   /** The queues of a company the credentials give none (and of every company when open). */
   readonly queues?: readonly string[];
+  /** Serve the dashboard at / (default on). */
+  readonly ui?: boolean;
+  /** Connection, size and timeout limits; production defaults when absent. */
+  readonly limits?: Partial<ServerLimits>;
 }
 
 /** What muster's tokens say of the server; the SDK reads these claims (spec section 6). */
@@ -87,6 +92,8 @@ export async function createMuster(options: MusterOptions): Promise<Muster> {
       authenticator,
       log,
       ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
+      ...(options.ui === undefined ? {} : { ui: options.ui }),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
   } catch (error) {
     await closeStores();

@@ -36,6 +36,8 @@ export async function startMuster(config: Config, log: Logger): Promise<Muster> 
     queues: config.queues,
     ...(credentials === undefined ? {} : { credentials }),
     ...(tokenSecret === undefined ? {} : { tokenSecret }),
+    ui: config.ui,
+    limits: { maxConnections: config.maxConnections },
   });
   const { url } = muster.server;
   log.info({ url }, `muster listening on ${url} (gRPC, gRPC-Web, Connect, ClearML JSON)`);

@@ -11,7 +11,8 @@ import { QueuesService } from "../gen/muster/queues/v1/queues_pb.js";
 import { WorkersService as WorkersServiceDesc } from "../gen/muster/workers/v1/workers_pb.js";
 import type { QueuesApi } from "../queues/service.js";
 import type { WorkersApi, WorkersUnaryMethod } from "../workers/api.js";
-import { messageFromClearml, messageToClearml } from "./json.js";
+import { messageFromClearml } from "./json.js";
+import { messageToClearmlInSlices } from "./json-slices.js";
 
 /** What an operation knows of its HTTP request besides the body. */
 export interface OperationCall {
@@ -35,7 +36,10 @@ function bind<I extends DescMessage, O extends DescMessage>(
   return {
     method,
     call: async (body, call) =>
-      messageToClearml(method.output, await invoke(messageFromClearml(method.input, body), call)),
+      messageToClearmlInSlices(
+        method.output,
+        await invoke(messageFromClearml(method.input, body), call),
+      ),
   };
 }
 

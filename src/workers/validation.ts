@@ -6,6 +6,7 @@ import { validateMessage } from "../core/validate.js";
 /** CEL rules (by id, as written in the protos) whose violation ClearML reports with its own subcode. */
 const SUBCODE_BY_RULE: Readonly<Record<string, number>> = {
   timeout_not_negative: Subcode.invalidTimeout,
+  timeout_at_most_7_days: Subcode.invalidTimeout,
   from_date_before_to_date: Subcode.invalidDateRange,
 };
 

@@ -5,6 +5,7 @@ import { systemClock } from "../../src/core/clock.js";
 import { createMuster } from "../../src/muster.js";
 import { MemoryPresenceStore } from "../../src/presence/memory/memory-presence-store.js";
 import type { RunningServer } from "../../src/server.js";
+import type { ServerLimits } from "../../src/server-limits.js";
 import { MemoryStatsStore } from "../../src/stats/memory/memory-stats-store.js";
 import type { ServiceOptions } from "../../src/workers/service.js";
 
@@ -22,6 +23,9 @@ export interface TestServerOptions {
   readonly credentials?: LiveCredentials;
   readonly tokenSecret?: Uint8Array;
   readonly queues?: readonly string[];
+  /** Reuses a port, e.g. to restart muster under a connected browser. */
+  readonly port?: number;
+  readonly limits?: Partial<ServerLimits>;
   /** Silent unless given (captureLog gives one that keeps every line). */
   readonly log?: Logger;
 }

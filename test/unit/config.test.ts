@@ -12,6 +12,7 @@ describe("configuration", () => {
       influxUrl: "http://127.0.0.1:8086",
       influxDb: "muster",
       maxBuckets: 10_000,
+      maxConnections: 10_000,
     });
   });
 
@@ -34,6 +35,7 @@ describe("configuration", () => {
     [["--stats-retention", "7 days"], "--stats-retention"],
     [["--stats-max-samples", "-1"], "--stats-max-samples"],
     [["--max-buckets", "0"], "--max-buckets"],
+    [["--max-connections", "none"], "--max-connections"],
     [["--cors-origins", "https://ui.example.com/path"], "--cors-origins"],
     [["--bogus", "1"], "--bogus"],
   ])("refuses %j with a message naming %s", (argv, flag) => {
@@ -53,6 +55,19 @@ describe("configuration", () => {
       "http://b.example:3000",
     ]);
     expect(origins([], { MUSTER_CORS_ORIGINS: "*" })).toEqual(["*"]);
+  });
+
+  it("serves the dashboard unless --ui off or MUSTER_UI=off", () => {
+    const ui = (argv: string[], env: Record<string, string> = {}) => {
+      const config = loadConfig(argv, env);
+      if (config === "help") throw new Error("unexpected --help");
+      return config.ui;
+    };
+    expect(ui([])).toBe(true);
+    expect(ui(["--ui", "off"])).toBe(false);
+    expect(ui([], { MUSTER_UI: "off" })).toBe(false);
+    expect(ui(["--ui", "on"], { MUSTER_UI: "off" })).toBe(true);
+    expect(() => ui(["--ui", "maybe"])).toThrow("--ui: expected one of on, off");
   });
 
   it("names the environment variable when the bad value came from there", () => {
