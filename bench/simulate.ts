@@ -50,6 +50,13 @@ async function main(): Promise<void> {
     connections: options.connections,
     authorization,
   });
+  // Ctrl-C stops the muster (and servers) this run started too.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      client.close();
+      void started.stop().finally(() => process.exit(130));
+    });
+  }
   try {
     await run(options, client, started.pid);
   } finally {
@@ -281,6 +288,11 @@ async function run(
     active: active.length,
     musterCpu:
       musterSteady !== undefined && end !== undefined ? cpuPercent(musterSteady, end) : undefined,
+    // CPU per call holds still when other processes take the cores; the rate then does not.
+    musterCpuUsPerCall:
+      musterSteady !== undefined && end !== undefined && steady.calls > 0
+        ? Math.round(((end.cpuSeconds - musterSteady.cpuSeconds) * 1e6) / steady.calls)
+        : undefined,
     rss: end?.rssMb,
     peakRss: Math.max(peakRss, end?.rssMb ?? 0),
     simCpu: Math.round(
@@ -307,6 +319,7 @@ function summarize(
     vanished: number;
     active: number;
     musterCpu: number | undefined;
+    musterCpuUsPerCall: number | undefined;
     rss: number | undefined;
     peakRss: number;
     simCpu: number;
@@ -331,7 +344,7 @@ function summarize(
     `calls ${r.total.calls}, errors by code: ${errors}${r.inflightLeft > 0 ? `, ${r.inflightLeft} still in flight at exit` : ""}`,
   );
   console.log(
-    `muster: CPU ${r.musterCpu ?? "-"} % of one core (steady state), RSS ${r.rss ?? "-"} MB at end, peak ${r.peakRss || "-"} MB; simulator CPU ${r.simCpu} %`,
+    `muster: CPU ${r.musterCpu ?? "-"} % of one core (steady state), ${r.musterCpuUsPerCall ?? "-"} µs CPU per call, RSS ${r.rss ?? "-"} MB at end, peak ${r.peakRss || "-"} MB; simulator CPU ${r.simCpu} %`,
   );
   console.log(
     `SIM_JSON ${JSON.stringify({
@@ -344,6 +357,7 @@ function summarize(
       errors: sum(r.total.errors),
       skipped: s.skipped,
       musterCpu: r.musterCpu,
+      musterCpuUsPerCall: r.musterCpuUsPerCall,
       rss: r.rss,
       peakRss: r.peakRss,
       simCpu: r.simCpu,
