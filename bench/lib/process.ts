@@ -28,6 +28,9 @@ export interface MusterProcess {
   stop(): Promise<void>;
 }
 
+/** Which build runs: another worktree's dist/main.js lets a run compare old and new side by side. */
+const MUSTER_MAIN = process.env.MUSTER_MAIN ?? "dist/main.js";
+
 /** muster as its own process (dist/main.js on this Node), so its RSS and CPU are its own. */
 export async function startMusterProcess(
   flags: readonly string[],
@@ -36,7 +39,7 @@ export async function startMusterProcess(
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [...nodeArgs, "dist/main.js", "--listen", `127.0.0.1:${port}`, "--log-level", "warn", ...flags],
+    [...nodeArgs, MUSTER_MAIN, "--listen", `127.0.0.1:${port}`, "--log-level", "warn", ...flags],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   await waitForPort(port, child);
