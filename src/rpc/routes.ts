@@ -9,6 +9,7 @@ import type { QueuesApi } from "../queues/service.js";
 import type { WorkersApi } from "../workers/api.js";
 import { callContextOf } from "./context.js";
 import { toConnectError } from "./errors.js";
+import { isBinaryCall, withEncodedWorkers } from "./get-all-encoding.js";
 import { registerReflection } from "./reflection.js";
 
 export interface RoutedServices {
@@ -44,7 +45,12 @@ export function musterRoutes(services: RoutedServices, log: Logger) {
     register: (request, ctx) => unary(() => workers.register(request, callContextOf(ctx))),
     unregister: (request, ctx) => unary(() => workers.unregister(request, callContextOf(ctx))),
     statusReport: (request, ctx) => unary(() => workers.statusReport(request, callContextOf(ctx))),
-    getAll: (request, ctx) => unary(() => workers.getAll(request, callContextOf(ctx))),
+    getAll: async (request, ctx) => {
+      const answer = await unary(() => workers.getAll(request, callContextOf(ctx)));
+      return isBinaryCall(ctx.requestHeader.get("content-type"))
+        ? withEncodedWorkers(answer)
+        : answer;
+    },
     getCount: (request, ctx) => unary(() => workers.getCount(request, callContextOf(ctx))),
     getStats: (request, ctx) => unary(() => workers.getStats(request, callContextOf(ctx))),
     getActivityReport: (request, ctx) =>
