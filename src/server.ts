@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -66,6 +67,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Aborted by close(): ends streams such as WatchWorkers, which would otherwise run until the
   // client goes away.
   const shutdown = new AbortController();
+  // connect-node links every call's signal to this one: one listener per call in flight, so
+  // Node's default warning at 11 listeners would fire under any real load.
+  setMaxListeners(0, shutdown.signal);
   const handler = musterNodeAdapter({
     log,
     shutdownSignal: shutdown.signal,
