@@ -13,6 +13,7 @@ import {
   type PresenceWatch,
   type WorkerKey,
 } from "../../core/presence-store.js";
+import { READY, type Readiness, type StoreMetrics } from "../../core/store-health.js";
 import { PresenceRecordSchema } from "../../gen/muster/presence/v1/record_pb.js";
 import { Listeners } from "../listeners.js";
 import { KeyedLock } from "./keyed-lock.js";
@@ -74,7 +75,9 @@ export async function openNatsPresenceStore(
  * overwrite each other's updates.
  */
 export class NatsPresenceStore implements PresenceStore {
+  readonly backend = "nats";
   private readonly clock: Clock;
+  private metrics: StoreMetrics | undefined;
   private readonly log: Logger;
   private readonly url: string;
   private readonly markerTtl: string;
@@ -136,6 +139,7 @@ export class NatsPresenceStore implements PresenceStore {
           return next;
         } catch (error) {
           if (!isRevisionConflict(error)) throw this.storeError(error);
+          this.metrics?.casRetry();
           if (attempt >= MAX_ATTEMPTS) {
             throw unavailable(
               `presence store busy: worker ${JSON.stringify(key.worker)} changed ${attempt} times while being updated; retry`,
@@ -180,6 +184,26 @@ export class NatsPresenceStore implements PresenceStore {
     const token = companyToken(company);
     const snapshot = this.view.list(token, this.clock.now());
     return { snapshot, stop: this.listeners.add(token, listener) };
+  }
+
+  /** Ready while connected with the view loaded (not resyncing after a reconnect). */
+  async ready(): Promise<Readiness> {
+    if (this.closed) return { ready: false, reason: "presence store closed" };
+    if (!this.connected || this.nc.isClosed()) {
+      return { ready: false, reason: `no connection to NATS at ${this.url}` };
+    }
+    if (this.resync !== undefined) {
+      return { ready: false, reason: "resyncing the presence view after a reconnect" };
+    }
+    return READY;
+  }
+
+  liveCount(): number {
+    return this.view.liveCount(this.clock.now());
+  }
+
+  useMetrics(metrics: StoreMetrics): void {
+    this.metrics = metrics;
   }
 
   /** Watches not yet stopped; lets tests check that a client going away ends its watch. */
@@ -272,6 +296,7 @@ export class NatsPresenceStore implements PresenceStore {
           break;
         case "reconnect":
           this.connected = true;
+          this.metrics?.reconnected();
           this.log.info({ url: this.url }, "presence: reconnected to NATS; resyncing");
           this.startResync();
           break;

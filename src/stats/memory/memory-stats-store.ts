@@ -11,6 +11,7 @@ import {
   type StatsRow,
   type StatsStore,
 } from "../../core/stats-store.js";
+import { READY, type Readiness } from "../../core/store-health.js";
 import { BucketAccumulator } from "./aggregate.js";
 import { Series } from "./series.js";
 
@@ -43,6 +44,7 @@ interface WorkerData {
  * the queue is dropped, so memory stays flat whatever the load.
  */
 export class MemoryStatsStore implements StatsStore {
+  readonly backend = "memory";
   private readonly companies = new Map<string, Map<string, WorkerData>>();
   private evictionQueue: Series[] = [];
   private queueHead = 0;
@@ -140,6 +142,11 @@ export class MemoryStatsStore implements StatsStore {
   }
 
   async close(): Promise<void> {}
+
+  /** Process memory is always there. */
+  async ready(): Promise<Readiness> {
+    return READY;
+  }
 
   /** The requested workers that have data (all of the company's when none named), by id. */
   private selectWorkers(company: string, workers: readonly string[]): [string, WorkerData][] {
