@@ -21,6 +21,9 @@ export interface Config {
   readonly maxBuckets: number;
   readonly logLevel: string;
   readonly corsOrigins: readonly string[];
+  /** Where /metrics is served when not on the main port. */
+  readonly metricsListen: { readonly host: string; readonly port: number } | undefined;
+  readonly logRequests: "all" | "errors" | "none";
 }
 
 /** A bad flag or environment value; main prints its message alone and exits. */
@@ -113,6 +116,18 @@ const SETTINGS = {
     fallback: "",
     help: 'origins browsers may call from, comma-separated, or "*" (none: no CORS)',
   },
+  metricsListen: {
+    flag: "metrics-listen",
+    env: "MUSTER_METRICS_LISTEN",
+    fallback: "",
+    help: "HOST:PORT to serve /metrics on instead of the main port",
+  },
+  logRequests: {
+    flag: "log-requests",
+    env: "MUSTER_LOG_REQUESTS",
+    fallback: "errors",
+    help: "one log line per call: all|errors|none",
+  },
   logLevel: {
     flag: "log-level",
     env: "MUSTER_LOG_LEVEL",
@@ -173,6 +188,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     statsMaxSamples: positiveInteger(value("statsMaxSamples")),
     maxBuckets: positiveInteger(value("maxBuckets")),
     corsOrigins: parseOrigins(value("corsOrigins")),
+    metricsListen:
+      value("metricsListen").text === "" ? undefined : parseListen(value("metricsListen")),
+    logRequests: oneOf(value("logRequests"), ["all", "errors", "none"] as const),
     logLevel: oneOf(value("logLevel"), [
       "fatal",
       "error",

@@ -8,6 +8,7 @@ import { clearmlHandler } from "./compat/handler.js";
 import { type CallContext, DEFAULT_IDENTITY } from "./core/identity.js";
 import { corsPolicy } from "./cors.js";
 import type { NodeRequest } from "./http-types.js";
+import type { ServerOps } from "./ops/ops.js";
 import { callContextKey, clientIpOf } from "./rpc/context.js";
 import { workersRoutes } from "./rpc/routes.js";
 import { sniffProtocol } from "./sniff.js";
@@ -21,6 +22,8 @@ export interface ServerOptions {
   readonly log: Logger;
   /** Origins browsers may call from ("*" for any); none by default. */
   readonly corsOrigins?: readonly string[];
+  /** Health, metrics, request log and operator paths (src/ops); none in a bare server. */
+  readonly ops?: ServerOps;
 }
 
 export interface RunningServer {
@@ -44,13 +47,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     identity: DEFAULT_IDENTITY,
     ...optionalIp(clientIpOf(req.headers, req.socket?.remoteAddress)),
   });
-  const clearml = clearmlHandler({ service: options.service, requestContextOf, log });
+  const { ops } = options;
+  const clearml = clearmlHandler({
+    service: options.service,
+    requestContextOf,
+    log,
+    ...(ops && { onCall: (req, call) => ops.clearmlCall(call, requestContextOf(req)) }),
+  });
   // Aborted by close(): ends streams such as WatchWorkers, which would otherwise run until the
   // client goes away.
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
     shutdownSignal: shutdown.signal,
-    routes: workersRoutes(options.service, log),
+    routes: (router) => {
+      workersRoutes(options.service, log, ops?.services)(router);
+      ops?.routes(router);
+    },
+    interceptors: ops?.interceptors ?? [],
     contextValues: (req) => createContextValues().set(callContextKey, requestContextOf(req)),
     fallback: (req, res) => {
       clearml(req, res).catch((error: unknown) => {
@@ -66,7 +79,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const tracked: typeof handler = (req, res) => {
     inFlight++;
     res.once("close", () => inFlight--);
-    if (!cors(req, res)) handler(req, res);
+    const opsAnswer = ops?.http(req);
+    if (opsAnswer !== undefined) {
+      opsAnswer(res).catch((error: unknown) => {
+        log.error({ err: error }, "operator endpoint failed");
+        res.destroy();
+      });
+    } else if (!cors(req, res)) handler(req, res);
   };
   const http1Server = http.createServer(tracked);
   const http2Server = http2.createServer(tracked);
@@ -112,6 +131,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: address.port,
     url: `http://${host}:${address.port}`,
     async close(graceMs = 2000) {
+      await ops?.drain();
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       shutdown.abort(new ConnectError("muster is shutting down", Code.Unavailable));
       for (const session of sessions) session.close();

@@ -31,9 +31,15 @@ export async function startMuster(config: Config, log: Logger): Promise<Muster> 
     port: config.port,
     service: { maxBuckets: config.maxBuckets },
     corsOrigins: config.corsOrigins,
+    ops: {
+      logRequests: config.logRequests,
+      ...(config.metricsListen && { metricsListen: config.metricsListen }),
+    },
   });
   const { url } = muster.server;
   log.info({ url }, `muster listening on ${url} (gRPC, gRPC-Web, Connect, ClearML JSON)`);
+  const metricsUrl = muster.ops.metricsUrl ?? url;
+  log.info({ metrics: `${metricsUrl}/metrics` }, `metrics at ${metricsUrl}/metrics`);
   return muster;
 }
 

@@ -18,6 +18,19 @@ export interface CompatOptions {
   /** Who is calling, read from the request (the Connect routes get the same from context values). */
   readonly requestContextOf: (req: NodeRequest) => CallContext;
   readonly log: Logger;
+  /** Told of every answered call (metrics, request log); gets no header or body. */
+  readonly onCall?: (req: NodeRequest, call: ClearmlCall) => void;
+}
+
+export interface ClearmlCall {
+  /** The endpoint, or undefined when the path names none served here. */
+  readonly endpoint: string | undefined;
+  readonly resultCode: number;
+  readonly subcode: number;
+  /** meta.trx of the answer. */
+  readonly trx: string | undefined;
+  readonly worker: string | undefined;
+  readonly durationMs: number;
 }
 
 /**
@@ -29,6 +42,8 @@ export function clearmlHandler(options: CompatOptions) {
   const { log } = options;
 
   return async (req: NodeRequest, res: NodeResponse): Promise<void> => {
+    const started = performance.now();
+    let worker: string | undefined;
     const parsed = parsePath(req.url ?? "/");
     const ctx: EnvelopeContext = {
       endpoint: parsed.path.replace(/^\//, ""),
@@ -47,7 +62,19 @@ export function clearmlHandler(options: CompatOptions) {
         data: {},
       };
     }
-    send(res, result.resultCode, envelope(ctx, result));
+    const answered = envelope(ctx, result);
+    send(res, result.resultCode, answered);
+    options.onCall?.(req, {
+      endpoint:
+        parsed.kind !== "unsupported-version" && endpoints.has(parsed.path)
+          ? ctx.endpoint
+          : undefined,
+      resultCode: result.resultCode,
+      subcode: result.subcode,
+      trx: ctx.trx ?? String((answered.meta as JsonObject).id),
+      worker,
+      durationMs: performance.now() - started,
+    });
 
     async function answer(): Promise<Result> {
       if (parsed.kind === "unsupported-version") {
@@ -74,10 +101,16 @@ export function clearmlHandler(options: CompatOptions) {
       } catch (error) {
         return failure(400, Subcode.none, `malformed JSON body: ${(error as Error).message}`);
       }
+      worker = workerOf(json);
       const data = await endpoint.operation.call(json, options.requestContextOf(req));
       return { resultCode: 200, subcode: 0, message: "OK", data };
     }
   };
+}
+
+function workerOf(json: unknown): string | undefined {
+  if (typeof json !== "object" || json === null || !("worker" in json)) return undefined;
+  return typeof json.worker === "string" && json.worker !== "" ? json.worker : undefined;
 }
 
 function failure(resultCode: number, subcode: number, message: string): Result {

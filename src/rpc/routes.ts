@@ -1,3 +1,4 @@
+import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { toApiError } from "../core/errors.js";
@@ -11,7 +12,12 @@ import { registerReflection } from "./reflection.js";
  * Every RPC of the workers service, plus server reflection, on a Connect router. The
  * implementation is typed by the descriptor (ServiceImpl): an RPC left out is a compile error.
  */
-export function workersRoutes(service: WorkersApi, log: Logger) {
+export function workersRoutes(
+  service: WorkersApi,
+  log: Logger,
+  /** Further services served beside the API (health), listed by reflection too. */
+  others: readonly DescService[] = [],
+) {
   /** Runs a unary call with the API's errors as Connect errors (code, message, subcode). */
   const unary = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
@@ -44,6 +50,6 @@ export function workersRoutes(service: WorkersApi, log: Logger) {
   };
   return (router: ConnectRouter): void => {
     router.service(WorkersServiceDesc, impl);
-    registerReflection(router, [WorkersServiceDesc]);
+    registerReflection(router, [WorkersServiceDesc, ...others]);
   };
 }
