@@ -70,7 +70,7 @@ async function scrape(url: string): Promise<Family[]> {
 }
 
 /** The value of the sample whose labels include `labels`; 0 when absent. */
-function valueOf(families: Family[], name: string, labels: Record<string, string> = {}): number {
+function sampleValue(families: Family[], name: string, labels: Record<string, string> = {}): number {
   // A histogram read as untyped comes back as one family per run of lines with the same name.
   const samples = families.filter((f) => f.name === name).flatMap((f) => f.metrics);
   const sample = samples.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
@@ -120,7 +120,7 @@ describe("metrics and request log after a known sequence of calls", () => {
   });
 
   const moved = (labels: Record<string, string>, name = "muster_requests_total") =>
-    valueOf(after, name, labels) - valueOf(before, name, labels);
+    sampleValue(after, name, labels) - sampleValue(before, name, labels);
 
   it("counts calls by protocol, method and code, exactly as sent", () => {
     expect(moved({ protocol: "clearml", method: "workers.register", code: "200" })).toBe(2);
@@ -153,11 +153,11 @@ describe("metrics and request log after a known sequence of calls", () => {
     expect(moved({ store: "presence", backend: "memory", operation: "update" }, store)).toBe(4);
     expect(moved({ store: "presence", backend: "memory", operation: "remove" }, store)).toBe(1);
     expect(moved({ store: "stats", backend: "memory", operation: "record" }, store)).toBe(1);
-    expect(valueOf(after, "muster_store_errors_total")).toBe(0);
-    expect(valueOf(after, "muster_workers_registered")).toBe(2); // m-1, m-3
-    expect(valueOf(after, "muster_ready")).toBe(1);
+    expect(sampleValue(after, "muster_store_errors_total")).toBe(0);
+    expect(sampleValue(after, "muster_workers_registered")).toBe(2); // m-1, m-3
+    expect(sampleValue(after, "muster_ready")).toBe(1);
     // collectDefaultMetrics: process and Node runtime.
-    expect(valueOf(after, "process_cpu_user_seconds_total")).toBeGreaterThan(0);
+    expect(sampleValue(after, "process_cpu_user_seconds_total")).toBeGreaterThan(0);
     expect(after.some((f) => f.name === "nodejs_eventloop_lag_seconds")).toBe(true);
   });
 
@@ -226,7 +226,7 @@ describe("request log modes and a separate metrics port", () => {
     try {
       const metricsUrl = muster.ops.metricsUrl;
       expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(valueOf(await scrape(metricsUrl ?? ""), "muster_ready")).toBe(1);
+      expect(sampleValue(await scrape(metricsUrl ?? ""), "muster_ready")).toBe(1);
       const main = await fetch(`${muster.server.url}/metrics`);
       expect(main.status).toBe(404);
       await main.arrayBuffer();
