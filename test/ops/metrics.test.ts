@@ -70,7 +70,11 @@ async function scrape(url: string): Promise<Family[]> {
 }
 
 /** The value of the sample whose labels include `labels`; 0 when absent. */
-function sampleValue(families: Family[], name: string, labels: Record<string, string> = {}): number {
+function sampleValue(
+  families: Family[],
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   // A histogram read as untyped comes back as one family per run of lines with the same name.
   const samples = families.filter((f) => f.name === name).flatMap((f) => f.metrics);
   const sample = samples.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
