@@ -225,9 +225,33 @@ describe("health follows InfluxDB", () => {
       muster = await startMuster(undefined, stats);
       client = grpcJsClient(Health, `127.0.0.1:${muster.server.port}`);
       expect(await check(client)).toBe(Status.SERVING);
+      const { url } = muster.server;
+      const report = async () => {
+        const response = await fetch(`${url}/workers.status_report`, {
+          method: "POST",
+          body: JSON.stringify({
+            worker: "w",
+            timestamp: Date.now(),
+            machine_stats: { cpu_usage: [1] },
+          }),
+        });
+        await response.arrayBuffer();
+        return response.status;
+      };
+      const metric = async (name: string) => {
+        const match = new RegExp(`^${name} (\\S+)$`, "m").exec(
+          await (await fetch(`${url}/metrics`)).text(),
+        );
+        return Number(match?.[1] ?? Number.NaN);
+      };
+      expect(await report()).toBe(200);
+      expect(await metric("muster_influx_write_batches_total")).toBe(1);
+      expect(await metric("muster_influx_write_errors_total")).toBe(0);
 
       await influxd.stop();
       await until(client, Status.NOT_SERVING, "with influxd stopped");
+      expect(await report()).toBe(503);
+      expect(await metric("muster_influx_write_errors_total")).toBe(1);
       const down = await readyz(muster.server.url);
       expect(down.status).toBe(503);
       expect(down.body).toMatchObject({
