@@ -14,7 +14,8 @@ type JsonObject = { [key: string]: Json };
 
 const PARTS = ".openapi-parts";
 const OUT = "openapi/muster.openapi.json";
-const API = "muster.workers.v1.";
+/** Our messages are muster.<package>.v1.X; their ClearML forms become clearml.<package>.v1.X. */
+const API = "muster.";
 const CLEARML = "clearml.";
 
 function read(path: string): JsonObject {
@@ -72,15 +73,16 @@ function clearmlPart(doc: JsonObject): { paths: JsonObject; schemas: JsonObject 
 
   const paths: JsonObject = {};
   for (const [path, item] of Object.entries(objectAt(doc, "paths"))) {
-    if (!isObject(item) || !isObject(item.post)) continue;
-    const post = item.post;
+    // The annotation names GET or POST; ClearML serves every endpoint by both.
+    const generated = isObject(item) ? (item.post ?? item.get) : undefined;
+    if (!isObject(generated)) continue;
     const endpoint = path.slice(1);
     const ok = objectAt(
-      objectAt(objectAt(objectAt(post, "responses"), "200"), "content"),
+      objectAt(objectAt(objectAt(generated, "responses"), "200"), "content"),
       "application/json",
     );
     const operation = (method: string): JsonObject => ({
-      ...post,
+      ...generated,
       tags: ["clearml"],
       operationId: `clearml.${endpoint}.${method}`,
       responses: {
@@ -163,15 +165,15 @@ const document: JsonObject = {
     version,
     description:
       "Worker registry and fleet monitor. Two HTTP/JSON dialects of one API, generated from the protos " +
-      "(proto/muster/workers/v1): the ClearML workers endpoints (tag clearml; each also served under a " +
-      "/v2.N/ prefix; every answer in ClearML's {meta, data} envelope; proto field names) and the Connect " +
-      "protocol's JSON (tag muster.workers.v1.WorkersService; protojson). gRPC and gRPC-Web serve the same " +
+      "(proto/muster/{workers,queues,auth}/v1): the ClearML endpoints (tag clearml; each also served " +
+      "under a /v2.N/ prefix; every answer in ClearML's {meta, data} envelope; proto field names) and " +
+      "the Connect protocol's JSON (a tag per service; protojson). gRPC and gRPC-Web serve the same " +
       "methods; see the README.",
   },
   tags: [
     {
       name: "clearml",
-      description: "ClearML-compatible workers endpoints (GET with a JSON body, or POST)",
+      description: "ClearML-compatible endpoints (GET with a JSON body, or POST)",
     },
     ...(Array.isArray(connect.tags) ? connect.tags : []),
   ],

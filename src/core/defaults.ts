@@ -12,3 +12,6 @@ export const DEFAULT_STATS_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 /** Memory stats store: at most this many samples; about 40 bytes each keeps muster under 256 MB. */
 export const DEFAULT_STATS_MAX_SAMPLES = 4_000_000;
+
+/** Open connections one muster accepts (lowered to fit the process's descriptor limit). */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { isClientGone } from "./client-gone.js";
 
 /**
  * ClearML result subcodes. The HTTP/JSON layer puts them in `meta.result_subcode`; the RPC layer
@@ -47,6 +48,10 @@ export function toApiError(error: unknown, log: Logger): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ConnectError && error.code !== Code.Internal) {
     return new ApiError(error.code, Subcode.none, error.rawMessage);
+  }
+  if (isClientGone(error)) {
+    log.debug({ err: error }, "client went away");
+    return new ApiError(Code.Canceled, Subcode.none, "the client went away");
   }
   log.error({ err: error }, "internal error");
   return new ApiError(Code.Internal, Subcode.internal, "internal server error");

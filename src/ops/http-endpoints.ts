@@ -2,7 +2,9 @@
  * The operator's HTTP paths on muster's port: /healthz (the process answers), /readyz (it can
  * serve: stores answer, not draining; 503 with what is not), /metrics (Prometheus text, unless
  * --metrics-listen moved it) and /openapi.json (the API document generated from the protos).
+ * None needs credentials: they are served before authentication (PUBLIC_PATHS lists them).
  */
+import { PUBLIC_PATHS } from "../core/public-endpoints.js";
 import type { Health } from "./health.js";
 import type { MusterMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
@@ -55,8 +57,10 @@ export function opsHttp(options: {
     ...(options.serveMetrics ? { "/metrics": (res: Response) => sendMetrics(res, metrics) } : {}),
   };
   return (req: Request): ((res: Response) => Promise<void>) | undefined => {
-    const answer = paths[(req.url ?? "").split("?", 1)[0] ?? ""];
-    if (answer === undefined) return undefined;
+    const path = (req.url ?? "").split("?", 1)[0] ?? "";
+    const answer = paths[path];
+    // Served before authentication, so only what the public list names.
+    if (answer === undefined || !PUBLIC_PATHS.includes(path)) return undefined;
     if (req.method !== "GET" && req.method !== "HEAD") {
       return async (res) => {
         res.setHeader("allow", "GET, HEAD");

@@ -5,7 +5,7 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { CallContext } from "../core/identity.js";
-import { callContextKey } from "../rpc/context.js";
+import { callContextKey, clientIpKey } from "../rpc/context.js";
 import { SUBCODE_HEADER } from "../rpc/errors.js";
 import type { CallRecord, MusterMetrics } from "./metrics.js";
 
@@ -15,8 +15,10 @@ export interface ClearmlCall {
   readonly endpoint: string | undefined;
   readonly resultCode: number;
   readonly subcode: number;
-  /** meta.trx of the answer. */
+  /** The X-ClearML-Trx header, echoed as meta.trx. */
   readonly trx: string | undefined;
+  /** Who called, once authenticated. */
+  readonly context: CallContext | undefined;
   readonly worker: string | undefined;
   readonly durationMs: number;
 }
@@ -46,10 +48,11 @@ export function rpcInterceptor(metrics: MusterMetrics, sink: CallSink): Intercep
     const started = performance.now();
     const protocol = protocolOf(req.header.get("content-type"));
     const method = `${req.service.typeName}/${req.method.name}`;
-    const ctx: CallContext = req.contextValues.get(callContextKey);
     const worker = req.stream ? undefined : workerOf(req.message);
     const finish = (error: unknown) => {
       const failure = error === undefined ? undefined : ConnectError.from(error);
+      // Set by the authentication interceptor, inside this one; unset when the call was refused.
+      const ctx: CallContext | undefined = req.contextValues.get(callContextKey);
       sink({
         protocol,
         method,
@@ -57,9 +60,9 @@ export function rpcInterceptor(metrics: MusterMetrics, sink: CallSink): Intercep
         ok: failure === undefined,
         subcode: Number(failure?.metadata.get(SUBCODE_HEADER) ?? 0) || 0,
         durationMs: performance.now() - started,
-        company: ctx.identity.company,
+        company: ctx?.identity.company,
         worker,
-        clientIp: ctx.clientIp,
+        clientIp: req.contextValues.get(clientIpKey),
         trx: undefined,
       });
     };
@@ -93,7 +96,7 @@ export function rpcInterceptor(metrics: MusterMetrics, sink: CallSink): Intercep
   };
 }
 
-export function clearmlRecord(call: ClearmlCall, ctx: CallContext): CallRecord {
+export function clearmlRecord(call: ClearmlCall, clientIp: string | undefined): CallRecord {
   return {
     protocol: "clearml",
     // Paths muster does not serve are many and made up by callers: one label for them all.
@@ -102,9 +105,9 @@ export function clearmlRecord(call: ClearmlCall, ctx: CallContext): CallRecord {
     ok: call.resultCode < 400,
     subcode: call.subcode,
     durationMs: call.durationMs,
-    company: ctx.identity.company,
+    company: call.context?.identity.company,
     worker: call.worker,
-    clientIp: ctx.clientIp,
+    clientIp,
     trx: call.trx,
   };
 }

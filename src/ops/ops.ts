@@ -6,7 +6,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import type { CallContext } from "../core/identity.js";
 import type { PresenceStore } from "../core/presence-store.js";
 import type { StatsStore } from "../core/stats-store.js";
 import { Health } from "./health.js";
@@ -34,7 +33,7 @@ export interface ServerOps {
   routes(router: ConnectRouter): void;
   /** Services to list in reflection besides the API's. */
   readonly services: readonly DescService[];
-  clearmlCall(call: ClearmlCall, ctx: CallContext): void;
+  clearmlCall(call: ClearmlCall, clientIp: string | undefined): void;
   /** Called first when the server closes: health turns NOT_SERVING and watchers hear it. */
   drain(): Promise<void>;
 }
@@ -76,7 +75,7 @@ export async function startOps(
       interceptors: [rpcInterceptor(metrics, sink)],
       routes: (router) => registerHealth(router, health),
       services: [HealthDesc],
-      clearmlCall: (call, ctx) => sink(clearmlRecord(call, ctx)),
+      clearmlCall: (call, clientIp) => sink(clearmlRecord(call, clientIp)),
       async drain() {
         health.drain();
         // Let open Watch streams send NOT_SERVING before the server ends them.

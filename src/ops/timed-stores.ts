@@ -44,6 +44,7 @@ export function timedPresence(store: PresenceStore, metrics: MusterMetrics): Pre
     update: (key, change) => timed(observe, "update", () => store.update(key, change)),
     remove: (key) => timed(observe, "remove", () => store.remove(key)),
     list: (company) => timed(observe, "list", () => store.list(company)),
+    count: (company) => timed(observe, "count", () => store.count(company)),
     watch: (company, listener) => timed(observe, "watch", () => store.watch(company, listener)),
     close: () => store.close(),
     ready: () => store.ready(),

@@ -9,6 +9,7 @@ import type { CallContext } from "../core/identity.js";
 import { isMetricKey, samplesOf } from "../core/machine-stats.js";
 import type { PresenceEvent, PresenceStore, WorkerKey } from "../core/presence-store.js";
 import type { MetricRequest, StatsStore } from "../core/stats-store.js";
+import { quoteForMessage } from "../core/truncate.js";
 import { type PresenceRecord, PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
 import {
   ActivitySeriesSchema,
@@ -61,6 +62,7 @@ import {
   LeftReason as WireLeftReason,
 } from "../gen/muster/workers/v1/workers_pb.js";
 import type { WorkersApi } from "./api.js";
+import { checkEntryLists, checkEntrySize } from "./entry-limits.js";
 import { EventQueue } from "./event-queue.js";
 import { type WorkerFilter, workerMatcher } from "./filters.js";
 import { activitySeriesOf, workerStatsOf } from "./stats-answers.js";
@@ -121,6 +123,7 @@ export class WorkersServiceImpl implements WorkersApi {
       worker.queues = request.queues.map((id) => create(QueueEntrySchema, { id }));
       worker.tags = [...request.tags];
       worker.systemTags = [...request.systemTags];
+      checkEntrySize(worker);
       return record;
     });
     return create(RegisterResponseSchema);
@@ -137,6 +140,9 @@ export class WorkersServiceImpl implements WorkersApi {
     ctx: CallContext,
   ): Promise<StatusReportResponse> {
     validate(StatusReportRequestSchema, request);
+    // The stored entry is checked again once merged; this catches an over-large report before its
+    // samples are recorded.
+    checkEntryLists(request.tags, request.systemTags, request.queues);
     const now = this.clock.now();
     const timeMs = reportTimeMs(request.timestamp);
     checkReportTime(timeMs, now);
@@ -145,10 +151,16 @@ export class WorkersServiceImpl implements WorkersApi {
         throw new ApiError(
           Code.InvalidArgument,
           Subcode.unknownWorker,
-          `worker: ${JSON.stringify(request.worker)} is not registered`,
+          `worker: ${quoteForMessage(request.worker)} is not registered`,
         );
       }
-      return applyReport(current ?? this.newRecord(ctx, request.worker, now, 0), request, now);
+      const record = applyReport(
+        current ?? this.newRecord(ctx, request.worker, now, 0),
+        request,
+        now,
+      );
+      if (record.worker !== undefined) checkEntrySize(record.worker);
+      return record;
     });
     const stats = this.stats.record({
       company: ctx.identity.company,
@@ -175,13 +187,23 @@ export class WorkersServiceImpl implements WorkersApi {
 
   async getCount(request: GetCountRequest, ctx: CallContext): Promise<GetCountResponse> {
     validate(GetCountRequestSchema, request);
-    const workers = await this.liveRecords(ctx, this.clock.now(), {
+    const filter: WorkerFilter = {
       lastSeenSeconds: request.lastSeen,
       tags: request.tags,
       systemTags: request.systemTags,
       workerPattern: request.workerPattern,
-    });
-    return create(GetCountResponseSchema, { count: workers.length });
+    };
+    const unfiltered =
+      filter.lastSeenSeconds === 0 &&
+      filter.tags.length === 0 &&
+      filter.systemTags.length === 0 &&
+      filter.workerPattern === "";
+    // Without filters the store counts (O(1) in memory); with them, matches are counted, not sorted.
+    const count = unfiltered
+      ? await this.presence.count(ctx.identity.company)
+      : (await this.presence.list(ctx.identity.company)).filter(matching(filter, this.clock.now()))
+          .length;
+    return create(GetCountResponseSchema, { count });
   }
 
   async getStats(request: GetStatsRequest, ctx: CallContext): Promise<GetStatsResponse> {
@@ -235,7 +257,7 @@ export class WorkersServiceImpl implements WorkersApi {
         Subcode.statsNotFound,
         request.workerIds.length === 0
           ? "no statistics recorded for any worker"
-          : `no statistics recorded for worker_ids ${JSON.stringify(request.workerIds)}`,
+          : `no statistics recorded for worker_ids ${quoteForMessage(request.workerIds)}`,
       );
     }
     return create(GetMetricKeysResponseSchema, {
@@ -271,10 +293,9 @@ export class WorkersServiceImpl implements WorkersApi {
     now: number,
     filter: WorkerFilter,
   ): Promise<PresenceRecord[]> {
-    const matches = workerMatcher(filter, now);
     const records = await this.presence.list(ctx.identity.company);
     return records
-      .filter((record) => record.worker !== undefined && matches(record.worker))
+      .filter(matching(filter, now))
       .sort((a, b) => byIdThenUser(a.worker as Worker, b.worker as Worker));
   }
 
@@ -361,6 +382,11 @@ function eventResponse(event: PresenceEvent, nowMs: number): WatchWorkersRespons
   return create(WatchWorkersResponseSchema, { event: { case: event.kind, value: worker } });
 }
 
+function matching(filter: WorkerFilter, nowMs: number): (record: PresenceRecord) => boolean {
+  const matches = workerMatcher(filter, nowMs);
+  return (record) => record.worker !== undefined && matches(record.worker);
+}
+
 function byIdThenUser(a: Worker, b: Worker): number {
   if (a.id !== b.id) return a.id < b.id ? -1 : 1;
   const ua = a.user?.id ?? "";
@@ -376,7 +402,7 @@ function metricRequests(items: readonly StatItem[]): MetricRequest[] {
   const byMetric = new Map<string, Aggregation[]>();
   items.forEach((item, index) => {
     if (!isMetricKey(item.key)) {
-      throw invalidArgument(`items[${index}].key: unknown metric key ${JSON.stringify(item.key)}`);
+      throw invalidArgument(`items[${index}].key: unknown metric key ${quoteForMessage(item.key)}`);
     }
     const aggregation =
       item.aggregation !== Aggregation.UNSPECIFIED

@@ -8,6 +8,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { basic, KEYS } from "../support/auth.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const SERVICE = "muster.workers.v1.WorkersService";
@@ -60,9 +61,10 @@ describe("the OpenAPI document", () => {
   }
 
   /** Sent by POST (fetch sends no body with GET); GET is documented with the same answers. */
-  async function clearml(endpoint: string, body: unknown) {
+  async function clearml(endpoint: string, body: unknown, headers: Record<string, string> = {}) {
     const response = await fetch(`${muster.url}/${endpoint}`, {
       method: "POST",
+      headers,
       body: JSON.stringify(body),
     });
     const json: unknown = await response.json();
@@ -125,6 +127,9 @@ describe("the OpenAPI document", () => {
     await clearml("workers.unregister", { worker: "doc-1" });
     expect((await clearml("workers.register", { worker: "doc-2", timeout: -5 })).status).toBe(400);
     expect((await clearml("workers.get_all", { last_seen: "x" })).status).toBe(400);
+    await clearml("queues.get_all", {});
+    const login = await clearml("auth.login", {}, { authorization: basic(KEYS.acmeUser) });
+    expect(login.status).toBe(200);
     // The check has teeth: the same answer without its envelope, or in protojson, does not pass.
     const validate = ajv.getSchema(
       "openapi#/paths/~1workers.get_all/post/responses/200/content/application~1json/schema",
@@ -162,6 +167,12 @@ describe("the OpenAPI document", () => {
     await connectJson("GetActivityReport", { fromDate: from, toDate: to, interval: 60 });
     await connectJson("GetMetricKeys", {});
     await connectJson("Unregister", { worker: "doc-3" });
+    const queues = await fetch(`${muster.url}/muster.queues.v1.QueuesService/GetAll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expectConforms("/muster.queues.v1.QueuesService/GetAll", "post", 200, await queues.json());
     expect((await connectJson("Register", { worker: "" })).status).toBe(400);
   });
 });

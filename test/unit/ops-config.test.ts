@@ -1,7 +1,7 @@
 /** The operator settings: --metrics-listen and --log-requests, with their environment variables. */
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { isPublicPath } from "../../src/ops/public.js";
+import { isPublicPath } from "../../src/core/public-endpoints.js";
 
 describe("operator configuration", () => {
   it("serves metrics on the main port and logs failed calls by default", () => {
@@ -34,6 +34,7 @@ describe("public paths", () => {
       expect(isPublicPath(path)).toBe(true);
     }
     expect(isPublicPath("/grpc.health.v1.Health/Check")).toBe(true);
+    expect(isPublicPath("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo")).toBe(true);
     expect(isPublicPath("/muster.workers.v1.WorkersService/GetAll")).toBe(false);
     expect(isPublicPath("/workers.get_all")).toBe(false);
     expect(isPublicPath("/healthz/../workers.get_all")).toBe(false);

@@ -68,6 +68,12 @@ export class MemoryPresenceStore implements PresenceStore {
     return this.live(company);
   }
 
+  async count(company: string): Promise<number> {
+    this.dropExpired();
+    // Expired entries were just dropped, so every id left is live: O(1).
+    return this.byCompany.get(company)?.size ?? 0;
+  }
+
   async watch(company: string, listener: (event: PresenceEvent) => void): Promise<PresenceWatch> {
     // Synchronous from snapshot to listener: no change can fall in between.
     const snapshot = this.live(company);

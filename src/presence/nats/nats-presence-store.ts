@@ -177,6 +177,12 @@ export class NatsPresenceStore implements PresenceStore {
     return this.view.list(companyToken(company), this.clock.now());
   }
 
+  async count(company: string): Promise<number> {
+    this.checkConnected();
+    if (this.resync !== undefined) await this.waitForResync(this.resync);
+    return this.view.count(companyToken(company), this.clock.now());
+  }
+
   async watch(company: string, listener: (event: PresenceEvent) => void): Promise<PresenceWatch> {
     this.checkConnected();
     if (this.resync !== undefined) await this.waitForResync(this.resync);

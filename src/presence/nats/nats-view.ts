@@ -79,6 +79,16 @@ export class PresenceView {
     return live;
   }
 
+  /** How many records of the company have a deadline after `nowMs`, without building a list. */
+  count(companyToken: string, nowMs: number): number {
+    let live = 0;
+    for (const key of this.byCompany.get(companyToken) ?? []) {
+      const record = this.slots.get(key)?.record;
+      if (record !== undefined && deadlineMs(record) > nowMs) live++;
+    }
+    return live;
+  }
+
   /**
    * What watchers of this view must be told for it to become `next` (after a resync, when the
    * watch that would have reported the changes in between was down).
