@@ -91,10 +91,10 @@ module.exports = {
       name: "ops-imports-no-store-service-or-wiring",
       comment:
         "src/ops (health, metrics, request log, operator paths) sees stores through the core's " +
-        "interfaces and calls through the RPC context; it knows no backend, service or ClearML code.",
+        "interfaces and calls through the RPC context; it knows no backend, service, auth or ClearML code.",
       severity: "error",
       from: { path: "^src/ops/" },
-      to: { path: `^src/(presence|stats|workers|compat)/|${TOP}` },
+      to: { path: `^src/(presence|stats|workers|queues|auth|compat)/|${TOP}` },
     },
   ],
   options: {
