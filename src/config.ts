@@ -3,6 +3,7 @@ import {
   DEFAULT_MAX_BUCKETS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_STATS_MAX_SAMPLES,
+  DEFAULT_STATS_MAX_SERIES,
   DEFAULT_STATS_RETENTION_MS,
 } from "./core/defaults.js";
 
@@ -19,6 +20,7 @@ export interface Config {
   readonly credentials: string | undefined;
   readonly statsRetentionMs: number;
   readonly statsMaxSamples: number;
+  readonly statsMaxSeries: number;
   readonly maxBuckets: number;
   readonly maxConnections: number;
   readonly logLevel: string;
@@ -104,6 +106,12 @@ const SETTINGS = {
     fallback: String(DEFAULT_STATS_MAX_SAMPLES),
     help: "memory stats store: keep at most this many samples",
   },
+  statsMaxSeries: {
+    flag: "stats-max-series",
+    env: "MUSTER_STATS_MAX_SERIES",
+    fallback: String(DEFAULT_STATS_MAX_SERIES),
+    help: "memory stats store: keep at most this many series (worker × metric × device)",
+  },
   maxBuckets: {
     flag: "max-buckets",
     env: "MUSTER_MAX_BUCKETS",
@@ -186,6 +194,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     credentials: value("credentials").text || undefined,
     statsRetentionMs: parseDuration(value("statsRetention")),
     statsMaxSamples: positiveInteger(value("statsMaxSamples")),
+    statsMaxSeries: positiveInteger(value("statsMaxSeries")),
     maxBuckets: positiveInteger(value("maxBuckets")),
     maxConnections: positiveInteger(value("maxConnections")),
     corsOrigins: parseOrigins(value("corsOrigins")),
