@@ -11,8 +11,10 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly presence: "memory" | "nats";
-  readonly natsUrl: string;
+  /** Seed servers of one NATS cluster (or the one server). */
+  readonly natsUrls: readonly string[];
   readonly natsBucket: string;
+  readonly natsReplicas: number;
   readonly stats: "memory" | "influx";
   readonly influxUrl: string;
   readonly influxDb: string;
@@ -56,7 +58,13 @@ const SETTINGS = {
     flag: "nats-url",
     env: "NATS_URL",
     fallback: "nats://127.0.0.1:4222",
-    help: "NATS server for --presence nats",
+    help: "NATS server for --presence nats; several seed servers of a cluster comma-separated",
+  },
+  natsReplicas: {
+    flag: "nats-replicas",
+    env: "NATS_REPLICAS",
+    fallback: "1",
+    help: "replicas of the KV bucket when muster creates it (3 or 5 on a cluster)",
   },
   natsBucket: {
     flag: "nats-bucket",
@@ -185,8 +193,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     host,
     port,
     presence: oneOf(value("presence"), ["memory", "nats"] as const),
-    natsUrl: parseUrl(value("natsUrl"), ["nats:", "tls:", "ws:", "wss:"]),
+    natsUrls: parseUrls(value("natsUrl"), ["nats:", "tls:", "ws:", "wss:"]),
     natsBucket: bucketName(value("natsBucket")),
+    natsReplicas: replicas(value("natsReplicas")),
     stats: oneOf(value("stats"), ["memory", "influx"] as const),
     influxUrl: parseUrl(value("influxUrl"), ["http:", "https:"]),
     influxDb: nonEmpty(value("influxDb")),
@@ -241,6 +250,24 @@ function parseUrl({ text, source }: Value, protocols: readonly string[]): string
     throw new ConfigError(`${source}: expected a ${protocols.join(" or ")} URL, got "${text}"`);
   }
   return text;
+}
+
+/** One URL or several, comma-separated (a cluster's seed servers); each must be valid. */
+function parseUrls({ text, source }: Value, protocols: readonly string[]): string[] {
+  const urls = text
+    .split(",")
+    .map((u) => u.trim())
+    .filter((u) => u !== "");
+  if (urls.length === 0)
+    throw new ConfigError(`${source}: expected at least one URL, got "${text}"`);
+  return urls.map((url) => parseUrl({ text: url, source }, protocols));
+}
+
+/** JetStream allows 1 to 5 replicas of a stream. */
+function replicas(value: Value): number {
+  const n = positiveInteger(value);
+  if (n > 5) throw new ConfigError(`${value.source}: expected 1 to 5, got "${value.text}"`);
+  return n;
 }
 
 /** JetStream names the bucket's stream KV_<bucket>; NATS allows only these characters in it. */

@@ -45,10 +45,19 @@ export async function startMuster(config: Config, log: Logger): Promise<Muster> 
 
 async function createPresenceStore(config: Config, log: Logger): Promise<PresenceStore> {
   if (config.presence === "nats") {
-    const { natsUrl: url, natsBucket: bucket } = config;
+    const { natsUrls: urls, natsBucket: bucket, natsReplicas: replicas } = config;
     // Resolves once the bucket is loaded into the view, so the server starts with every worker.
-    const store = await openNatsPresenceStore({ url, bucket, clock: systemClock, log });
-    log.info({ url, bucket }, `presence: NATS JetStream KV bucket ${bucket} at ${url}`);
+    const store = await openNatsPresenceStore({
+      url: urls,
+      bucket,
+      replicas,
+      clock: systemClock,
+      log,
+    });
+    log.info(
+      { urls, bucket, replicas: store.replicas },
+      `presence: NATS JetStream KV bucket ${bucket} (${store.replicas} replica${store.replicas === 1 ? "" : "s"}) at ${urls.join(",")}`,
+    );
     return store;
   }
   log.info("presence: in memory (registrations are lost on restart)");

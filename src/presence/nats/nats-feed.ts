@@ -25,6 +25,12 @@ export interface Feed {
 
 /** Pull batch size: big enough that loading 100,000 entries is a few hundred round trips. */
 const BATCH = 1000;
+/**
+ * How long each pull lasts. The server heartbeats at half of it, and the consumer is recreated
+ * after two missed heartbeats: on a cluster whose node holding the consumer died, the watch
+ * resumes after about this long (nats.js's default, 30 s, left views stale that long).
+ */
+const PULL_EXPIRES_MS = 5000;
 
 /**
  * Watches the bucket: first the last message of every key, then every new message, handed to
@@ -52,6 +58,7 @@ export async function startFeed(
 
   const messages: ConsumerMessages = await consumer.consume({
     max_messages: BATCH,
+    expires: PULL_EXPIRES_MS,
     callback: (msg) => {
       try {
         const entry = entryOf(msg, prefix);
