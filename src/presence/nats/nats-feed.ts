@@ -43,13 +43,16 @@ export async function startFeed(
   log: Logger,
 ): Promise<Feed> {
   const { js, jsm, stream, prefix } = bucket;
-  // Messages up to this sequence were written before the watch began: the initial load.
-  const { state } = await jsm.streams.info(stream);
   const consumer = await js.consumers.get(stream, {
     filter_subjects: [`${prefix}>`],
     deliver_policy: DeliverPolicy.LastPerSubject,
   });
   const { num_pending: initial } = await consumer.info(true);
+  // Read only once the consumer exists: its initial load is the last message of each key as of
+  // its creation, delivered in sequence order, so a message at or past this sequence means that
+  // load is complete. Read before, a key written in between (its last message after this
+  // sequence) could still be pending when an earlier key's message said ready.
+  const { state } = await jsm.streams.info(stream);
   let markReady = () => {};
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
