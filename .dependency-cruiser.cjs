@@ -37,7 +37,23 @@ module.exports = {
         "src/workers is the service: it sees stores through the core's interfaces and knows no transport.",
       severity: "error",
       from: { path: "^src/workers/" },
-      to: { path: `^src/(rpc|compat|presence|stats)/|${TOP}` },
+      to: { path: `^src/(rpc|compat|presence|stats|auth|queues)/|${TOP}` },
+    },
+    {
+      name: "auth-imports-only-core",
+      comment:
+        "src/auth (credentials, tokens, roles) knows only the core vocabulary: the edges and the wiring import it, never the reverse.",
+      severity: "error",
+      from: { path: "^src/auth/" },
+      to: { path: "^src/", pathNot: "^src/(core|gen|auth)/" },
+    },
+    {
+      name: "queues-service-imports-only-core",
+      comment:
+        "src/queues is a service beside src/workers: core only, no store, edge or other service.",
+      severity: "error",
+      from: { path: "^src/queues/" },
+      to: { path: "^src/", pathNot: "^src/(core|gen|queues)/" },
     },
     {
       name: "backend-imports-no-other-backend",
@@ -61,7 +77,7 @@ module.exports = {
       comment: "Stores sit below the service and the edges: they import neither, nor the wiring.",
       severity: "error",
       from: { path: "^src/(presence|stats)/" },
-      to: { path: `^src/(workers|rpc|compat)/|${TOP}` },
+      to: { path: `^src/(workers|queues|auth|rpc|compat)/|${TOP}` },
     },
     {
       name: "edges-import-no-store-or-other-edge",

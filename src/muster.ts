@@ -3,9 +3,16 @@
  * the benchmarks' server all build muster here, so they run the same thing.
  */
 import type { Logger } from "pino";
+import { Authenticator } from "./auth/authenticator.js";
+import type { LiveCredentials, ReloadResult } from "./auth/live-credentials.js";
+import { LoginService } from "./auth/login-service.js";
+import { Tokens } from "./auth/token.js";
+import { randomTokenSecret } from "./auth/token-secret.js";
+import { NEWEST_VERSION } from "./compat/endpoints.js";
 import type { Clock } from "./core/clock.js";
 import type { PresenceStore } from "./core/presence-store.js";
 import type { StatsStore } from "./core/stats-store.js";
+import { QueuesServiceImpl } from "./queues/service.js";
 import { type RunningServer, startServer } from "./server.js";
 import type { ServerLimits } from "./server-limits.js";
 import { type ServiceOptions, WorkersServiceImpl } from "./workers/service.js";
@@ -23,14 +30,31 @@ export interface MusterOptions {
   readonly service?: Partial<ServiceOptions>;
   /** Origins browsers may call from ("*" for any); none by default. */
   readonly corsOrigins?: readonly string[];
+  /** Who may call; undefined runs open (every caller is company "default"). */
+  readonly credentials?: LiveCredentials;
+  /** The HS256 key of session tokens; a random key per process when undefined. */
+  readonly tokenSecret?: Uint8Array;
+  /** The queues of a company the credentials give none (and of every company when open). */
+  readonly queues?: readonly string[];
   /** Serve the dashboard at / (default on). */
   readonly ui?: boolean;
   /** Connection, size and timeout limits; production defaults when absent. */
   readonly limits?: Partial<ServerLimits>;
 }
 
+/** What muster's tokens say of the server; the SDK reads these claims (spec section 6). */
+const TOKEN_CLAIMS = {
+  apiVersion: NEWEST_VERSION,
+  // A ClearML server version the clients' version checks accept; muster's own is in server_build.
+  serverVersion: "1.17.0",
+  serverBuild: "muster",
+  env: "muster",
+} as const;
+
 export interface Muster {
   readonly server: RunningServer;
+  /** Re-reads the credentials file (SIGHUP) and logs the outcome; undefined when running open. */
+  reloadCredentials(): Promise<ReloadResult | undefined>;
   /** Stops the server (letting calls in flight finish), then closes the stores. */
   close(): Promise<void>;
 }
@@ -44,6 +68,18 @@ export async function createMuster(options: MusterOptions): Promise<Muster> {
     clock,
     ...(options.service === undefined ? {} : { options: options.service }),
   });
+  const { credentials } = options;
+  const tokens = new Tokens({
+    secret: options.tokenSecret ?? randomTokenSecret(),
+    clock,
+    ...TOKEN_CLAIMS,
+  });
+  const authenticator = new Authenticator({ tokens, credentials });
+  const defaultQueues = options.queues ?? ["default"];
+  const queues = new QueuesServiceImpl((company) => {
+    const own = credentials?.current.companies.get(company)?.queues ?? [];
+    return own.length > 0 ? own : defaultQueues;
+  });
   const closeStores = async () => {
     await Promise.all([presence.close(), stats.close()]);
   };
@@ -52,7 +88,8 @@ export async function createMuster(options: MusterOptions): Promise<Muster> {
     server = await startServer({
       host: options.host ?? "127.0.0.1",
       port: options.port ?? 0,
-      service,
+      services: { workers: service, queues, login: new LoginService(authenticator) },
+      authenticator,
       log,
       ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
       ...(options.ui === undefined ? {} : { ui: options.ui }),
@@ -64,6 +101,22 @@ export async function createMuster(options: MusterOptions): Promise<Muster> {
   }
   return {
     server,
+    async reloadCredentials() {
+      if (credentials === undefined) {
+        log.info("credentials not reloaded: muster runs open (no --credentials file)");
+        return undefined;
+      }
+      const result = await credentials.reload();
+      if (result.ok) {
+        const { companies, keyCount } = credentials.current;
+        log.info(
+          `credentials reloaded from ${credentials.path} (${companies.size} companies, ${keyCount} keys)`,
+        );
+      } else {
+        log.warn(`credentials not reloaded, keeping the previous ones: ${result.reason}`);
+      }
+      return result;
+    },
     async close() {
       await server.close();
       await closeStores();

@@ -1,28 +1,33 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import type { Authenticator } from "./auth/authenticator.js";
 import { clearmlHandler } from "./compat/handler.js";
+import { allOperations } from "./compat/operations.js";
 import { isClientGone } from "./core/client-gone.js";
-import { type CallContext, DEFAULT_IDENTITY } from "./core/identity.js";
+import type { CallContext } from "./core/identity.js";
 import { corsPolicy } from "./cors.js";
 import { connectionCap, openFilesLimit } from "./fd-limit.js";
 import type { NodeRequest } from "./http-types.js";
 import { superviseSession } from "./http2-sessions.js";
-import { callContextKey, clientIpOf } from "./rpc/context.js";
+import { authInterceptor } from "./rpc/auth-interceptor.js";
+import { clientIpKey, clientIpOf } from "./rpc/context.js";
 import { musterNodeAdapter } from "./rpc/node-adapter.js";
-import { workersRoutes } from "./rpc/routes.js";
+import { musterRoutes, type RoutedServices } from "./rpc/routes.js";
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from "./server-limits.js";
 import { sniffProtocol } from "./sniff.js";
 import { staticFiles } from "./ui/static.js";
-import type { WorkersApi } from "./workers/api.js";
 
 export interface ServerOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
-  readonly service: WorkersApi;
+  readonly services: RoutedServices;
+  /** Who each call is, from its Authorization header, on every protocol. */
+  readonly authenticator: Authenticator;
   readonly log: Logger;
   /** Origins browsers may call from ("*" for any); none by default. */
   readonly corsOrigins?: readonly string[];
@@ -48,13 +53,15 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { log } = options;
+  const { authenticator, services } = options;
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
-  // Who is calling: the Connect routes read it from the context values, the ClearML layer directly.
-  const requestContextOf = (req: NodeRequest): CallContext => ({
-    identity: DEFAULT_IDENTITY,
-    ...optionalIp(clientIpOf(req.headers, req.socket?.remoteAddress)),
+  const clientIp = (req: NodeRequest) => clientIpOf(req.headers, req.socket?.remoteAddress);
+  // Who is calling: the ClearML layer asks here; the Connect routes' interceptor does the same.
+  const contextOf = async (req: NodeRequest, method: DescMethod): Promise<CallContext> => ({
+    identity: await authenticator.authorizeCall(firstHeader(req.headers.authorization), method),
+    ...optionalIp(clientIp(req)),
   });
-  const clearml = clearmlHandler({ service: options.service, requestContextOf, log });
+  const clearml = clearmlHandler({ operations: allOperations(services), contextOf, log });
   const ui = options.ui === false ? async () => false : staticFiles();
   // Aborted by close(): ends streams such as WatchWorkers, which would otherwise run until the
   // client goes away.
@@ -65,8 +72,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Applies to the decompressed size too: connect-node inflates with this as the output limit.
     readMaxBytes: limits.readMaxBytes,
     writeMaxBytes: limits.writeMaxBytes,
-    routes: workersRoutes(options.service, log),
-    contextValues: (req) => createContextValues().set(callContextKey, requestContextOf(req)),
+    routes: musterRoutes(services, log),
+    interceptors: [authInterceptor(authenticator, log)],
+    contextValues: (req) => createContextValues().set(clientIpKey, clientIp(req)),
     fallback: (req, res) => {
       // The dashboard's few paths first; everything else is the ClearML layer's.
       (async () => (await ui(req, res)) || (await clearml(req, res)))().catch((error: unknown) => {
@@ -199,6 +207,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await closed;
     },
   };
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** A warning when connections are refused at the cap: once, then at most once per `everyMs`. */

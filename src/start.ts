@@ -1,4 +1,6 @@
 import type { Logger } from "pino";
+import { LiveCredentials } from "./auth/live-credentials.js";
+import { readTokenSecret } from "./auth/token-secret.js";
 import type { Config } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import type { PresenceStore } from "./core/presence-store.js";
@@ -15,12 +17,12 @@ import {
 
 /**
  * Starts muster as the configuration says: opens the stores it names, then wires them with
- * createMuster. Refuses --credentials until authentication exists.
+ * createMuster. The credentials file and the token secret are read first: a mistake there stops
+ * muster before it opens a store.
  */
 export async function startMuster(config: Config, log: Logger): Promise<Muster> {
-  if (config.credentials !== undefined) {
-    throw new Error("--credentials: authentication is not implemented yet; run without it");
-  }
+  const credentials = await openCredentials(config, log);
+  const tokenSecret = await openTokenSecret(config, log);
   const presence = await createPresenceStore(config, log);
   const stats = await createStatsStore(config, log).catch(async (error: unknown) => {
     await presence.close();
@@ -35,12 +37,50 @@ export async function startMuster(config: Config, log: Logger): Promise<Muster> 
     port: config.port,
     service: { maxBuckets: config.maxBuckets },
     corsOrigins: config.corsOrigins,
+    queues: config.queues,
+    ...(credentials === undefined ? {} : { credentials }),
+    ...(tokenSecret === undefined ? {} : { tokenSecret }),
     ui: config.ui,
     limits: { maxConnections: config.maxConnections },
   });
   const { url } = muster.server;
   log.info({ url }, `muster listening on ${url} (gRPC, gRPC-Web, Connect, ClearML JSON)`);
   return muster;
+}
+
+async function openCredentials(config: Config, log: Logger): Promise<LiveCredentials | undefined> {
+  if (config.credentials === undefined) {
+    log.info(
+      'auth: open, no --credentials: every caller acts as company "default" and any key logs in',
+    );
+    return undefined;
+  }
+  const credentials = await LiveCredentials.load(config.credentials).catch((error: unknown) => {
+    throw new Error(`--credentials: ${(error as Error).message}`);
+  });
+  const { companies, keyCount } = credentials.current;
+  log.info(
+    { file: config.credentials, companies: companies.size, keys: keyCount },
+    `auth: credentials from ${config.credentials} (${companies.size} companies, ${keyCount} keys); SIGHUP re-reads it`,
+  );
+  return credentials;
+}
+
+async function openTokenSecret(config: Config, log: Logger): Promise<Uint8Array | undefined> {
+  if (config.tokenSecretFile === undefined) {
+    log.info(
+      "tokens: signed with a random key of this process (no --token-secret-file): other instances do not accept them, and a restart makes clients log in again",
+    );
+    return undefined;
+  }
+  const secret = await readTokenSecret(config.tokenSecretFile).catch((error: unknown) => {
+    throw new Error(`--token-secret-file: ${(error as Error).message}`);
+  });
+  log.info(
+    { file: config.tokenSecretFile },
+    `tokens: signed with the key in ${config.tokenSecretFile}`,
+  );
+  return secret;
 }
 
 async function createPresenceStore(config: Config, log: Logger): Promise<PresenceStore> {

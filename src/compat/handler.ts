@@ -1,23 +1,27 @@
 import type { IncomingHttpHeaders } from "node:http";
+import type { DescMethod } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { Subcode, toApiError } from "../core/errors.js";
 import type { CallContext } from "../core/identity.js";
 import { truncateForMessage } from "../core/truncate.js";
 import type { NodeRequest, NodeResponse } from "../http-types.js";
-import type { WorkersApi } from "../workers/api.js";
 import { type EncodedAnswer, encodeAnswer } from "./encode.js";
 import { endpointsOf, parsePath, SERVED_VERSIONS_TEXT } from "./endpoints.js";
 import { type EnvelopeContext, httpStatusOf, type Result } from "./envelope.js";
-import { operationsOf } from "./operations.js";
+import type { Operation } from "./operations.js";
+import { withQueryFields } from "./query.js";
 
 /** Request bodies larger than this are refused; a status report is a few kilobytes. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface CompatOptions {
-  /** The service the endpoints call: its unary RPCs, each at its google.api.http path. */
-  readonly service: WorkersApi;
-  /** Who is calling, read from the request (the Connect routes get the same from context values). */
-  readonly requestContextOf: (req: NodeRequest) => CallContext;
+  /** The unary RPCs served, each at its google.api.http path. */
+  readonly operations: readonly Operation[];
+  /**
+   * Who is calling, authenticated from the request and authorized for the method (the Connect
+   * routes get the same from an interceptor); throws the 401 or 403 the call gets.
+   */
+  readonly contextOf: (req: NodeRequest, method: DescMethod) => Promise<CallContext>;
   readonly log: Logger;
 }
 
@@ -26,7 +30,7 @@ export interface CompatOptions {
  * a JSON body whatever the Content-Type, and the envelope on every answer.
  */
 export function clearmlHandler(options: CompatOptions) {
-  const endpoints = endpointsOf(Object.values(operationsOf(options.service)));
+  const endpoints = endpointsOf(options.operations);
   const { log } = options;
 
   return async (req: NodeRequest, res: NodeResponse): Promise<void> => {
@@ -82,6 +86,8 @@ export function clearmlHandler(options: CompatOptions) {
           `Content-Encoding ${truncateForMessage(encoding)} is not accepted: send the JSON body uncompressed`,
         );
       }
+      // Credentials before the body: a stranger learns nothing from how a request is checked.
+      const context = await options.contextOf(req, endpoint.operation.method);
       const body = await readBody(req);
       if (body === undefined) {
         return failure(413, Subcode.none, `request body over ${MAX_BODY_BYTES} bytes`);
@@ -96,7 +102,11 @@ export function clearmlHandler(options: CompatOptions) {
           `malformed JSON body: ${truncateForMessage((error as Error).message)}`,
         );
       }
-      const data = await endpoint.operation.call(json, options.requestContextOf(req));
+      json = withQueryFields(endpoint.operation.method.input, json, parsed.query);
+      const data = await endpoint.operation.call(json, {
+        context,
+        authorization: header(req.headers, "authorization"),
+      });
       return { resultCode: 200, subcode: 0, message: "OK", data };
     }
   };

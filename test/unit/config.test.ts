@@ -91,4 +91,49 @@ describe("configuration", () => {
   it("names the environment variable when the bad value came from there", () => {
     expect(() => loadConfig([], { MUSTER_STATS: "sqlite" })).toThrow("MUSTER_STATS");
   });
+
+  it("reads the auth settings: credentials, token secret file, queues, allow-anonymous", () => {
+    expect(loadConfig([], {})).toMatchObject({
+      credentials: undefined,
+      tokenSecretFile: undefined,
+      queues: ["default"],
+      allowAnonymous: false,
+    });
+    expect(
+      loadConfig(["--credentials", "c.json", "--queues", "default, gpu"], {
+        MUSTER_TOKEN_SECRET_FILE: "s.key",
+      }),
+    ).toMatchObject({
+      credentials: "c.json",
+      tokenSecretFile: "s.key",
+      queues: ["default", "gpu"],
+    });
+    expect(loadConfig(["--allow-anonymous"], {})).toMatchObject({ allowAnonymous: true });
+    expect(loadConfig([], { MUSTER_ALLOW_ANONYMOUS: "1" })).toMatchObject({ allowAnonymous: true });
+    expect(() => loadConfig([], { MUSTER_ALLOW_ANONYMOUS: "maybe" })).toThrow(
+      "MUSTER_ALLOW_ANONYMOUS",
+    );
+    expect(() => loadConfig(["--queues", "a,b,a"], {})).toThrow("--queues");
+  });
+
+  it.each([
+    ["127.0.0.1:8008", true],
+    ["127.1.2.3:8008", true],
+    ["[::1]:8008", true],
+    ["localhost:8008", true],
+    ["0.0.0.0:8008", false],
+    ["[::]:8008", false],
+    ["10.0.0.5:8008", false],
+  ])("--listen %s without --credentials starts: %s", (listen, starts) => {
+    const load = () => loadConfig(["--listen", listen], {});
+    if (starts) expect(load()).toMatchObject({ port: 8008 });
+    else expect(load).toThrow(/--listen: .* is not a loopback address/);
+    // Either credentials or --allow-anonymous lets it listen anywhere.
+    expect(loadConfig(["--listen", listen, "--credentials", "c.json"], {})).toMatchObject({
+      port: 8008,
+    });
+    expect(loadConfig(["--listen", listen, "--allow-anonymous"], {})).toMatchObject({
+      allowAnonymous: true,
+    });
+  });
 });
