@@ -24,10 +24,12 @@ import { companyToken, encodeKey } from "./nats-keys.js";
 import { companyOf, PresenceView, type Slot } from "./nats-view.js";
 
 export interface NatsPresenceOptions {
-  /** NATS server URL, e.g. nats://127.0.0.1:4222. */
-  readonly url: string;
+  /** NATS server URL, e.g. nats://127.0.0.1:4222, or a cluster's seed servers. */
+  readonly url: string | readonly string[];
   /** KV bucket name; created when missing. */
   readonly bucket: string;
+  /** Replicas of the bucket when it is created (1 unless on a cluster). */
+  readonly replicas?: number;
   readonly clock: Clock;
   readonly log?: Logger;
   /** How long expiry and removal markers stay in the bucket. */
@@ -52,10 +54,15 @@ const RESYNC_WAIT_MS = 3000;
 export async function openNatsPresenceStore(
   options: NatsPresenceOptions,
 ): Promise<NatsPresenceStore> {
-  const nc = await connectNats(options.url);
+  const servers = typeof options.url === "string" ? [options.url] : options.url;
+  const nc = await connectNats(servers);
   const name = options.bucket;
   try {
-    const bucket = await openBucket(nc, name, options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS);
+    const bucket = await openBucket(nc, name, {
+      markerTtlMs: options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS,
+      replicas: options.replicas ?? 1,
+      log: options.log ?? pino({ level: "silent" }),
+    });
     const store = new NatsPresenceStore(nc, bucket, options);
     await store.load();
     return store;
@@ -63,7 +70,7 @@ export async function openNatsPresenceStore(
     await nc.close().catch(() => undefined);
     if (error instanceof ApiError) throw error;
     throw unavailable(
-      `presence store unavailable: cannot open KV bucket ${name} on NATS at ${options.url}: ${messageOf(error)}`,
+      `presence store unavailable: cannot open KV bucket ${name} on NATS at ${servers.join(",")}: ${messageOf(error)}`,
     );
   }
 }
@@ -102,7 +109,7 @@ export class NatsPresenceStore implements PresenceStore {
   ) {
     this.clock = options.clock;
     this.log = options.log ?? pino({ level: "silent" });
-    this.url = options.url;
+    this.url = typeof options.url === "string" ? options.url : options.url.join(",");
     this.markerTtl = `${Math.max(1, Math.ceil((options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS) / 1000))}s`;
     this.loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
   }
@@ -210,6 +217,11 @@ export class NatsPresenceStore implements PresenceStore {
 
   useMetrics(metrics: StoreMetrics): void {
     this.metrics = metrics;
+  }
+
+  /** Replicas of the bucket's stream. */
+  get replicas(): number {
+    return this.bucket.replicas;
   }
 
   /** Watches not yet stopped; lets tests check that a client going away ends its watch. */
