@@ -1,3 +1,4 @@
+import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { LoginService } from "../auth/login-service.js";
@@ -23,7 +24,12 @@ export interface RoutedServices {
  * The implementations are typed by the descriptors (ServiceImpl): an RPC left out is a compile
  * error. Who calls, and whether they may, is settled before a handler runs (auth-interceptor.ts).
  */
-export function musterRoutes(services: RoutedServices, log: Logger) {
+export function musterRoutes(
+  services: RoutedServices,
+  log: Logger,
+  /** Further services served beside the API (health), listed by reflection too. */
+  others: readonly DescService[] = [],
+) {
   const { workers, queues, login } = services;
   /** Runs a unary call with the API's errors as Connect errors (code, message, subcode). */
   const unary = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -72,6 +78,6 @@ export function musterRoutes(services: RoutedServices, log: Logger) {
     router.service(WorkersServiceDesc, workersImpl);
     router.service(QueuesService, queuesImpl);
     router.service(AuthService, authImpl);
-    registerReflection(router, [WorkersServiceDesc, QueuesService, AuthService]);
+    registerReflection(router, [WorkersServiceDesc, QueuesService, AuthService, ...others]);
   };
 }

@@ -25,7 +25,7 @@ export class InfluxHttp {
   private readonly base: string;
 
   constructor(
-    url: string,
+    readonly url: string,
     readonly database: string,
     private readonly timeoutMs: number = 10_000,
   ) {

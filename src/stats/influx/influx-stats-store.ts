@@ -8,10 +8,12 @@ import {
   type StatsRow,
   type StatsStore,
 } from "../../core/stats-store.js";
+import type { Readiness, StoreMetrics } from "../../core/store-health.js";
 import { Aggregation } from "../../gen/muster/workers/v1/types_pb.js";
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 import { type ActivitySources, planActivity } from "./influx-activity.js";
 import { InfluxHttp } from "./influx-http.js";
+import { InfluxProbe } from "./influx-probe.js";
 import {
   ACTIVITY_MEASUREMENT,
   ACTIVITY_ROLLUP_MEASUREMENT,
@@ -49,7 +51,10 @@ function functionOf(aggregation: Aggregation): "mean" | "min" | "max" {
  * Every query is bound to the caller's company by a bound parameter.
  */
 export class InfluxStatsStore implements StatsStore {
+  readonly backend = "influx";
   private readonly commit: GroupCommit;
+  private readonly probe: InfluxProbe;
+  private metrics: StoreMetrics | undefined;
   private readonly stats_: string;
   private readonly activitySources: ActivitySources;
 
@@ -58,7 +63,8 @@ export class InfluxStatsStore implements StatsStore {
     readonly version: string,
     groupCommit: GroupCommitOptions,
   ) {
-    this.commit = new GroupCommit((body) => http.write(body, RETENTION_POLICY), groupCommit);
+    this.commit = new GroupCommit((body) => this.write(body), groupCommit);
+    this.probe = new InfluxProbe(http.url);
     this.stats_ = `${quoteIdent(RETENTION_POLICY)}.${quoteIdent(STATS_MEASUREMENT)}`;
     this.activitySources = {
       reports: `${quoteIdent(RETENTION_POLICY)}.${quoteIdent(ACTIVITY_MEASUREMENT)}`,
@@ -167,10 +173,38 @@ export class InfluxStatsStore implements StatsStore {
     return byCategory(recorded);
   }
 
+  ready(): Promise<Readiness> {
+    return this.probe.check();
+  }
+
+  useMetrics(metrics: StoreMetrics): void {
+    this.metrics = metrics;
+  }
+
+  /** One group-committed /write, timed and counted when muster asked for metrics. */
+  private async write(body: string): Promise<void> {
+    const metrics = this.metrics;
+    if (metrics === undefined) return this.http.write(body, RETENTION_POLICY);
+    const started = performance.now();
+    let failed = true;
+    try {
+      await this.http.write(body, RETENTION_POLICY);
+      failed = false;
+    } finally {
+      metrics.writeBatch(lineCount(body), (performance.now() - started) / 1000, failed);
+    }
+  }
+
   /** Writes what is queued, then refuses further records. */
   async close(): Promise<void> {
     await this.commit.close();
   }
+}
+
+function lineCount(body: string): number {
+  let lines = 1;
+  for (let i = body.indexOf("\n"); i !== -1; i = body.indexOf("\n", i + 1)) lines++;
+  return lines;
 }
 
 /**
