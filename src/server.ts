@@ -17,8 +17,9 @@ import { superviseSession } from "./http2-sessions.js";
 import type { ServerOps } from "./ops/ops.js";
 import { authInterceptor } from "./rpc/auth-interceptor.js";
 import { clientIpKey, clientIpOf } from "./rpc/context.js";
+import { grpcUnaryFastPath } from "./rpc/grpc-unary-fast.js";
 import { musterNodeAdapter } from "./rpc/node-adapter.js";
-import { musterRoutes, type RoutedServices } from "./rpc/routes.js";
+import { musterRoutes, musterServiceSpecs, type RoutedServices } from "./rpc/routes.js";
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from "./server-limits.js";
 import { sniffProtocol } from "./sniff.js";
 import { staticFiles } from "./ui/static.js";
@@ -79,6 +80,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // connect-node links every call's signal to this one: one listener per call in flight, so
   // Node's default warning at 11 listeners would fire under any real load.
   setMaxListeners(0, shutdown.signal);
+  // Metrics and the request log outermost, so refused calls are counted and logged too.
+  const interceptors = [...(ops?.interceptors ?? []), authInterceptor(authenticator, log)];
+  const contextValues = (req: NodeRequest) => createContextValues().set(clientIpKey, clientIp(req));
   const handler = musterNodeAdapter({
     log,
     shutdownSignal: shutdown.signal,
@@ -89,9 +93,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       musterRoutes(services, log, ops?.services)(router);
       ops?.routes(router);
     },
-    // Metrics and the request log outermost, so refused calls are counted and logged too.
-    interceptors: [...(ops?.interceptors ?? []), authInterceptor(authenticator, log)],
-    contextValues: (req) => createContextValues().set(clientIpKey, clientIp(req)),
+    interceptors,
+    contextValues,
     fallback: (req, res) => {
       // The dashboard's few paths first; everything else is the ClearML layer's.
       (async () => (await ui(req, res)) || (await clearml(req, res)))().catch((error: unknown) => {
@@ -100,6 +103,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         res.destroy();
       });
     },
+  });
+
+  // Plain unary gRPC calls to the API skip connect-node's general pipeline (same interceptors).
+  const grpcUnary = grpcUnaryFastPath({
+    specs: musterServiceSpecs(services, log),
+    interceptors,
+    contextValues,
+    readMaxBytes: limits.readMaxBytes,
+    writeMaxBytes: limits.writeMaxBytes,
+    shutdownSignal: shutdown.signal,
+    log,
   });
 
   // Set by close(): requests still arriving are served, on connections that then end.
@@ -114,7 +128,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         log.error({ err: error }, "operator endpoint failed");
         res.destroy();
       });
-    } else if (!cors(req, res)) handler(req, res);
+    } else if (!cors(req, res) && !grpcUnary(req, res)) handler(req, res);
   };
   const http1Server = http.createServer(
     {

@@ -1,5 +1,10 @@
 import type { DescService } from "@bufbuild/protobuf";
-import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import {
+  type ConnectRouter,
+  createServiceImplSpec,
+  type ServiceImpl,
+  type ServiceImplSpec,
+} from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { LoginService } from "../auth/login-service.js";
 import { toApiError } from "../core/errors.js";
@@ -30,6 +35,26 @@ export function musterRoutes(
   /** Further services served beside the API (health), listed by reflection too. */
   others: readonly DescService[] = [],
 ) {
+  const { workersImpl, queuesImpl, authImpl } = serviceImpls(services, log);
+  return (router: ConnectRouter): void => {
+    router.service(WorkersServiceDesc, workersImpl);
+    router.service(QueuesService, queuesImpl);
+    router.service(AuthService, authImpl);
+    registerReflection(router, [WorkersServiceDesc, QueuesService, AuthService, ...others]);
+  };
+}
+
+/** The same implementations as specs, for the lean unary gRPC path (grpc-unary-fast.ts). */
+export function musterServiceSpecs(services: RoutedServices, log: Logger): ServiceImplSpec[] {
+  const { workersImpl, queuesImpl, authImpl } = serviceImpls(services, log);
+  return [
+    createServiceImplSpec<typeof WorkersServiceDesc>(WorkersServiceDesc, workersImpl),
+    createServiceImplSpec<typeof QueuesService>(QueuesService, queuesImpl),
+    createServiceImplSpec<typeof AuthService>(AuthService, authImpl),
+  ];
+}
+
+function serviceImpls(services: RoutedServices, log: Logger) {
   const { workers, queues, login } = services;
   /** Runs a unary call with the API's errors as Connect errors (code, message, subcode). */
   const unary = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -74,10 +99,5 @@ export function musterRoutes(
     login: (request, ctx) =>
       unary(() => login.login(request, ctx.requestHeader.get("authorization") ?? undefined)),
   };
-  return (router: ConnectRouter): void => {
-    router.service(WorkersServiceDesc, workersImpl);
-    router.service(QueuesService, queuesImpl);
-    router.service(AuthService, authImpl);
-    registerReflection(router, [WorkersServiceDesc, QueuesService, AuthService, ...others]);
-  };
+  return { workersImpl, queuesImpl, authImpl };
 }
