@@ -12,6 +12,7 @@ import { startMusterProcess } from "./lib/process.js";
 import {
   CONCURRENCY,
   logLoad as log,
+  measureGrpcH2load,
   measureStatusReports,
   printComparison,
   type StatusReportResults,
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
           throughput[store.name] = { grpc, http };
           log(store.name, "status_report gRPC", grpc);
           log(store.name, "status_report HTTP", http);
+          log(store.name, "status_report gRPC (h2load)", await measureGrpcH2load(muster));
         } finally {
           await muster.stop();
         }

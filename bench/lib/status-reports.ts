@@ -1,4 +1,7 @@
+import { create } from "@bufbuild/protobuf";
+import { StatusReportRequestSchema } from "../../src/gen/muster/workers/v1/workers_pb.js";
 import { ghz, type LoadResult } from "./ghz.js";
+import { h2loadGrpc } from "./h2load.js";
 import type { MusterProcess } from "./process.js";
 import { wrkStatusReports } from "./wrk.js";
 
@@ -45,6 +48,31 @@ export async function measureStatusReports(
     machineStats: report.httpStats,
   });
   return { grpc, http };
+}
+
+/**
+ * status_report over gRPC with h2load (C, nghttp2), CONCURRENCY calls in flight on 4 connections:
+ * ghz's Go client costs more CPU per call than muster does, so on a small machine its rate is
+ * ghz's limit, not muster's. One worker's report (h2load sends one body), no grpc-timeout.
+ * h2load reads HTTP statuses only (a gRPC error is a 200 with grpc-status in the trailers), so
+ * its error count is transport failures; the same call is checked by the e2e tests.
+ */
+export async function measureGrpcH2load(muster: MusterProcess): Promise<LoadResult> {
+  const request = create(StatusReportRequestSchema, {
+    worker: "bench-h2load",
+    timestamp: BigInt(Date.now()),
+  });
+  const load = (requests: number, concurrency = { clients: 4, streams: CONCURRENCY / 4 }) =>
+    h2loadGrpc({
+      url: muster.url,
+      path: "/muster.workers.v1.WorkersService/StatusReport",
+      schema: StatusReportRequestSchema,
+      request,
+      requests,
+      concurrency,
+    });
+  await load(3000);
+  return load(GRPC_REPORTS);
 }
 
 export function logLoad(config: string, what: string, r: LoadResult): void {
