@@ -251,6 +251,10 @@ function readFrame(req: Request, maxBytes: number): Promise<Buffer> {
     req.once("error", (error) => {
       if (!failed) reject(error);
     });
+    // A stream reset before its body ended (settling twice is a no-op once it has ended).
+    req.once("close", () => {
+      if (!failed) reject(new ConnectError("client went away", Code.Canceled));
+    });
     req.once("end", () => {
       if (failed) return;
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
