@@ -1,0 +1,115 @@
+/**
+ * Runs the Flux of flux.ts through the client's QueryApi and streams its annotated-CSV answer as
+ * rows (StatsRow, ActivityRow), one at a time: nothing is buffered into one big array, and Node
+ * does no aggregation, only decodes tag values and puts each row in its epoch-aligned bucket.
+ */
+import { HttpError, type ParameterizedQuery, type QueryApi } from "@influxdata/influxdb-client";
+import type { Aggregation } from "../../gen/muster/workers/v1/types_pb.js";
+import { bucketStart } from "../../workers/buckets.js";
+import { unavailable } from "../../workers/errors.js";
+import { decodeTagValue } from "../line-protocol.js";
+import type { ActivityQuery, StatsQuery } from "../store.js";
+import { activityFlux, aggregationOf, statsFlux } from "./flux.js";
+
+// Phase B: these are src/core/stats-store.ts's row types (LAYOUT.md); import them from there.
+/** One aggregate of one bucket of one metric (and variant) of one worker. */
+export interface StatsRow {
+  readonly worker: string;
+  readonly metric: string;
+  readonly variant: string | undefined;
+  readonly aggregation: Aggregation;
+  readonly bucketMs: number;
+  readonly value: number;
+}
+/** Workers counted in one bucket that had any report. */
+export interface ActivityRow {
+  readonly bucketMs: number;
+  readonly total: number;
+  readonly active: number;
+}
+
+export class FluxReader {
+  constructor(
+    private readonly queryApi: QueryApi,
+    private readonly bucket: string,
+  ) {}
+
+  /** get_stats rows, any order; only buckets with samples. */
+  async *stats(query: StatsQuery): AsyncIterable<StatsRow> {
+    const flux = statsFlux(this.bucket, query);
+    if (flux === undefined) return;
+    const { intervalMs } = query.range;
+    for await (const row of this.rows(flux, [
+      "result",
+      "_time",
+      "_value",
+      "worker",
+      "metric",
+      "variant",
+    ])) {
+      const [result, time, value, worker, metric, variant] = row;
+      const aggregation = aggregationOf(result ?? "");
+      if (aggregation === undefined || time === undefined || worker === undefined) continue;
+      yield {
+        worker: decodeTagValue(worker),
+        metric: decodeTagValue(metric ?? ""),
+        variant: query.splitByVariant ? decodeTagValue(variant ?? "") : undefined,
+        aggregation,
+        // The first window's time is the range start, not its bucket's start.
+        bucketMs: bucketStart(Date.parse(time), intervalMs),
+        value: Number(value),
+      };
+    }
+  }
+
+  /** get_activity_report rows for buckets with any report, any order. */
+  async *activity(query: ActivityQuery): AsyncIterable<ActivityRow> {
+    const flux = activityFlux(this.bucket, query.company, query.range);
+    if (flux === undefined) return;
+    const { intervalMs } = query.range;
+    for await (const [time, total, active] of this.rows(flux, ["_time", "total", "active"])) {
+      if (time === undefined) continue;
+      yield {
+        bucketMs: bucketStart(Date.parse(time), intervalMs),
+        total: Number(total ?? 0),
+        active: Number(active ?? 0),
+      };
+    }
+  }
+
+  /**
+   * The values of the named columns of every row (undefined where a table lacks the column).
+   * Column positions are looked up once per table. Failures to reach InfluxDB, and its 5xx
+   * answers, are UNAVAILABLE naming the stats store; a refused query is a plain Error.
+   */
+  private async *rows(
+    flux: ParameterizedQuery,
+    columns: readonly string[],
+  ): AsyncIterable<(string | undefined)[]> {
+    let meta: unknown;
+    let indexes: number[] = [];
+    try {
+      for await (const { values, tableMeta } of this.queryApi.iterateRows(flux)) {
+        if (tableMeta !== meta) {
+          meta = tableMeta;
+          indexes = columns.map((c) => tableMeta.columns.findIndex((column) => column.label === c));
+        }
+        yield indexes.map((i) => (i < 0 ? undefined : values[i]));
+      }
+    } catch (error) {
+      throw queryError(error);
+    }
+  }
+}
+
+/** A query failure as muster reports it. */
+export function queryError(error: unknown): Error {
+  if (error instanceof HttpError) {
+    const detail = `InfluxDB answered the query with ${error.statusCode}: ${error.body ?? error.message}`;
+    return error.statusCode >= 500
+      ? unavailable(`stats store unavailable: ${detail}`)
+      : new Error(`stats store refused the query: ${detail}`);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return unavailable(`stats store unreachable: InfluxDB query failed: ${message}`);
+}

@@ -1,0 +1,211 @@
+/**
+ * Flux for get_stats and get_activity_report, over the series influx-schema.ts writes. Every value
+ * (bucket, company, worker ids, metric keys, times, durations) goes in through the client's `flux`
+ * template tag or its flux* literal makers, which escape them; no value is spliced by hand.
+ * Pure functions: what they build is unit-tested, what it answers is tested on influxd.
+ */
+import {
+  flux,
+  fluxDateTime,
+  fluxDuration,
+  fluxExpression,
+  type ParameterizedQuery,
+} from "@influxdata/influxdb-client";
+import { Aggregation } from "../../gen/muster/workers/v1/types_pb.js";
+import type { BucketRange } from "../../workers/buckets.js";
+import {
+  ACTIVITY_MEASUREMENT,
+  ACTIVITY_ROLLUP_MEASUREMENT,
+  ROLLUP_MS,
+  STATS_MEASUREMENT,
+} from "../influx-schema.js";
+import { encodeTagValue } from "../line-protocol.js";
+import type { StatsQuery } from "../store.js";
+
+/** The Flux aggregate computing each aggregation; anything but min and max is the mean. */
+export type FluxFunction = "mean" | "min" | "max";
+
+export function fluxFunctionOf(aggregation: Aggregation): FluxFunction {
+  if (aggregation === Aggregation.MIN) return "min";
+  if (aggregation === Aggregation.MAX) return "max";
+  return "mean";
+}
+
+/** The aggregation a result named by fluxFunctionOf stands for. */
+export function aggregationOf(fn: string): Aggregation | undefined {
+  if (fn === "min") return Aggregation.MIN;
+  if (fn === "max") return Aggregation.MAX;
+  if (fn === "mean") return Aggregation.AVG;
+  return undefined;
+}
+
+/** An inclusive range of whole milliseconds; undefined when the range holds none. */
+export function wholeMs(range: BucketRange): { lo: number; hi: number } | undefined {
+  const lo = Math.ceil(range.fromMs);
+  const hi = Math.floor(range.toMs);
+  return lo > hi ? undefined : { lo, hi };
+}
+
+/** A Flux time literal for epoch milliseconds. */
+export function fluxTimeMs(ms: number): ParameterizedQuery {
+  if (!Number.isSafeInteger(ms)) throw new Error(`Flux: ${ms} ms is not an integer time`);
+  return fluxDateTime(new Date(ms).toISOString());
+}
+
+/** A Flux duration literal for a whole number of milliseconds. */
+export function fluxDurationMs(ms: number): ParameterizedQuery {
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new Error(`Flux: bad duration ${ms} ms`);
+  return fluxDuration(`${ms}ms`);
+}
+
+/** `(r.<column> == v0 or r.<column> == v1 …)` for a non-empty list, each value a string literal. */
+export function equalsAny(column: string, values: readonly string[]): ParameterizedQuery {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(column)) throw new Error(`Flux: bad column ${column}`);
+  const [first, ...rest] = values;
+  if (first === undefined) throw new Error("Flux: equalsAny needs at least one value");
+  const ref = fluxExpression(`r.${column}`);
+  let expression = flux`${ref} == ${first}`;
+  for (const value of rest) expression = flux`${expression} or ${ref} == ${value}`;
+  return flux`(${expression})`;
+}
+
+/** `range` with the inclusive millisecond range (Flux's stop is exclusive). */
+function rangeOf(lo: number, hi: number): ParameterizedQuery {
+  return flux`range(start: ${fluxTimeMs(lo)}, stop: ${fluxTimeMs(hi + 1)})`;
+}
+
+/**
+ * get_stats: one pipeline per aggregation asked, each `from |> range |> filter |>
+ * aggregateWindow` so InfluxDB 2.x pushes the windowed aggregate down to storage, yielding a
+ * result named after the function. Split by variant: one table per worker, metric and variant
+ * (the stored series). Not split: the variants of a worker's metric are grouped together first,
+ * so the aggregate is over all their samples, as InfluxQL's GROUP BY worker, metric computes it.
+ * Rows keep _time (the window start, clipped to the range start in the first window), _value,
+ * worker, metric and variant (stored encoded: see line-protocol.ts). Undefined when nothing can
+ * match.
+ */
+export function statsFlux(bucket: string, query: StatsQuery): ParameterizedQuery | undefined {
+  const workers = selectedWorkers(query.workers);
+  const range = wholeMs(query.range);
+  if (workers?.length === 0 || query.metrics.length === 0 || range === undefined) return undefined;
+  const functions = [
+    ...new Set(query.metrics.flatMap((m) => m.aggregations.map(fluxFunctionOf))),
+  ].sort();
+  if (functions.length === 0) return undefined;
+
+  const conditions = [
+    flux`r._measurement == ${STATS_MEASUREMENT}`,
+    flux`r._field == "value"`,
+    flux`r.company == ${encodeTagValue(query.company)}`,
+    equalsAny("metric", [...new Set(query.metrics.map((m) => m.metric))].map(encodeTagValue)),
+    ...(workers === undefined ? [] : [equalsAny("worker", workers.map(encodeTagValue))]),
+  ];
+  const filter = joinAnd(conditions);
+  const every = fluxDurationMs(query.range.intervalMs);
+  const grouping = query.splitByVariant
+    ? fluxExpression("")
+    : fluxExpression('\n  |> group(columns: ["worker", "metric"])');
+  const columns = query.splitByVariant
+    ? fluxExpression('["_time", "_value", "worker", "metric", "variant"]')
+    : fluxExpression('["_time", "_value", "worker", "metric"]');
+  const pipelines = functions.map(
+    (fn) =>
+      flux`from(bucket: ${bucket})
+  |> ${rangeOf(range.lo, range.hi)}
+  |> filter(fn: (r) => ${filter})${grouping}
+  |> aggregateWindow(every: ${every}, fn: ${fluxExpression(fn)}, createEmpty: false, timeSrc: "_start")
+  |> keep(columns: ${columns})
+  |> yield(name: ${fn})`,
+  );
+  return joinLines(pipelines);
+}
+
+/**
+ * get_activity_report: per bucket, the distinct workers with any report (`total`) and of those
+ * the ones with a task in any report of the bucket (`active`), counted by InfluxDB: each worker's
+ * series is windowed with max (pushed down), then the workers of each window are counted and
+ * summed. At an interval of whole hours the whole hours of the range come from the hourly rollup
+ * (`seen`, `active`), and only the partial hours at either end from the reports; the rollup's
+ * rows and the edge rows are merged per worker and window before counting, so a worker seen in
+ * both counts once. Rows: _time (window start, clipped to the range start in the first window),
+ * total, active. Undefined when the range holds no millisecond.
+ */
+export function activityFlux(
+  bucket: string,
+  company: string,
+  range: BucketRange,
+): ParameterizedQuery | undefined {
+  const bounds = wholeMs(range);
+  if (bounds === undefined) return undefined;
+  const { lo, hi } = bounds;
+  const every = fluxDurationMs(range.intervalMs);
+  const company_ = encodeTagValue(company);
+  const reports = (from: number, to: number) =>
+    flux`from(bucket: ${bucket})
+  |> ${rangeOf(from, to)}
+  |> filter(fn: (r) => r._measurement == ${ACTIVITY_MEASUREMENT} and r._field == "active" and r.company == ${company_})
+  |> aggregateWindow(every: ${every}, fn: max, createEmpty: false, timeSrc: "_start")
+  |> keep(columns: ["_time", "_value", "worker"])`;
+  const count = fluxExpression(`
+  |> group(columns: ["_time"])
+  |> reduce(identity: {total: 0, active: 0}, fn: (r, accumulator) => ({total: accumulator.total + 1, active: accumulator.active + r._value}))
+  |> yield(name: "activity")`);
+
+  const wholeFrom = Math.ceil(lo / ROLLUP_MS) * ROLLUP_MS;
+  const wholeTo = Math.floor((hi + 1) / ROLLUP_MS) * ROLLUP_MS; // exclusive
+  if (range.intervalMs % ROLLUP_MS !== 0 || wholeFrom >= wholeTo) {
+    return flux`${reports(lo, hi)}${count}`;
+  }
+  // The rollup's `seen` says the worker reported in the hour, `active` that it ran a task: as
+  // per-worker 0/1 values they merge with the edges' max(active) by a max per worker and window.
+  const rollup = flux`from(bucket: ${bucket})
+  |> ${rangeOf(wholeFrom, wholeTo - 1)}
+  |> filter(fn: (r) => r._measurement == ${ACTIVITY_ROLLUP_MEASUREMENT} and (r._field == "seen" or r._field == "active") and r.company == ${company_})
+  |> aggregateWindow(every: ${every}, fn: max, createEmpty: false, timeSrc: "_start")
+  |> map(fn: (r) => ({_time: r._time, worker: r.worker, _value: if r._field == "active" then 1 else 0}))`;
+  const edges: ParameterizedQuery[] = [];
+  if (lo < wholeFrom) edges.push(reports(lo, wholeFrom - 1));
+  if (wholeTo <= hi) edges.push(reports(wholeTo, hi));
+  if (edges.length === 0 && range.intervalMs === ROLLUP_MS) {
+    // Whole hours only, one rollup point per worker and window: count `seen`, count `active`.
+    return flux`from(bucket: ${bucket})
+  |> ${rangeOf(wholeFrom, wholeTo - 1)}
+  |> filter(fn: (r) => r._measurement == ${ACTIVITY_ROLLUP_MEASUREMENT} and (r._field == "seen" or r._field == "active") and r.company == ${company_})
+  |> group(columns: ["_field"])
+  |> aggregateWindow(every: ${every}, fn: count, createEmpty: false, timeSrc: "_start")
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> map(fn: (r) => ({_time: r._time, total: r.seen, active: if exists r.active then r.active else 0}))
+  |> yield(name: "activity")`;
+  }
+  const tables = joinComma([
+    rollup,
+    ...edges.map(
+      (e) =>
+        flux`${e}\n  |> map(fn: (r) => ({_time: r._time, worker: r.worker, _value: r._value}))`,
+    ),
+  ]);
+  return flux`union(tables: [${tables}])
+  |> group(columns: ["_time", "worker"])
+  |> max()${count}`;
+}
+
+/**
+ * The worker ids to filter on: undefined for "every worker" (none named), else the distinct
+ * non-empty ids (an empty id can name no stored series; empty after that means no match).
+ */
+export function selectedWorkers(workers: readonly string[]): string[] | undefined {
+  if (workers.length === 0) return undefined;
+  return [...new Set(workers)].filter((w) => w !== "");
+}
+
+function joinAnd(parts: readonly ParameterizedQuery[]): ParameterizedQuery {
+  return parts.reduce((all, part) => flux`${all} and ${part}`);
+}
+
+function joinLines(parts: readonly ParameterizedQuery[]): ParameterizedQuery {
+  return parts.reduce((all, part) => flux`${all}\n${part}`);
+}
+
+function joinComma(parts: readonly ParameterizedQuery[]): ParameterizedQuery {
+  return parts.reduce((all, part) => flux`${all},\n${part}`);
+}
