@@ -73,6 +73,7 @@ const hostile = [
   'a" or r.company != "x',
   "b\\",
   'c\\" or true or "',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Flux interpolation attempt, on purpose
   "d${r.company}",
   "e\nf",
   'g) |> drop(columns: ["company"]) //',
