@@ -9,6 +9,7 @@ import {
   fluxDateTime,
   fluxDuration,
   fluxExpression,
+  fluxInteger,
   type ParameterizedQuery,
 } from "@influxdata/influxdb-client";
 import { Aggregation } from "../../gen/muster/workers/v1/types_pb.js";
@@ -156,13 +157,17 @@ export function activityFlux(
   if (range.intervalMs % ROLLUP_MS !== 0 || wholeFrom >= wholeTo) {
     return flux`${reports(lo, hi)}${count}`;
   }
+  // Windows are clipped to each range's start, so the rollup's and an edge's rows of one bucket
+  // carry different times: both are put at the bucket's start (epoch-aligned) to be merged.
+  const intervalNs = fluxInteger((BigInt(range.intervalMs) * 1_000_000n).toString());
+  const bucketTime = flux`time(v: int(v: r._time) / ${intervalNs} * ${intervalNs})`;
   // The rollup's `seen` says the worker reported in the hour, `active` that it ran a task: as
   // per-worker 0/1 values they merge with the edges' max(active) by a max per worker and window.
   const rollup = flux`from(bucket: ${bucket})
   |> ${rangeOf(wholeFrom, wholeTo - 1)}
   |> filter(fn: (r) => r._measurement == ${ACTIVITY_ROLLUP_MEASUREMENT} and (r._field == "seen" or r._field == "active") and r.company == ${company_})
   |> aggregateWindow(every: ${every}, fn: max, createEmpty: false, timeSrc: "_start")
-  |> map(fn: (r) => ({_time: r._time, worker: r.worker, _value: if r._field == "active" then 1 else 0}))`;
+  |> map(fn: (r) => ({_time: ${bucketTime}, worker: r.worker, _value: if r._field == "active" then 1 else 0}))`;
   const edges: ParameterizedQuery[] = [];
   if (lo < wholeFrom) edges.push(reports(lo, wholeFrom - 1));
   if (wholeTo <= hi) edges.push(reports(wholeTo, hi));
@@ -181,7 +186,7 @@ export function activityFlux(
     rollup,
     ...edges.map(
       (e) =>
-        flux`${e}\n  |> map(fn: (r) => ({_time: r._time, worker: r.worker, _value: r._value}))`,
+        flux`${e}\n  |> map(fn: (r) => ({_time: ${bucketTime}, worker: r.worker, _value: r._value}))`,
     ),
   ]);
   return flux`union(tables: [${tables}])
