@@ -88,13 +88,19 @@ export class FluxReader {
   ): AsyncIterable<(string | undefined)[]> {
     let meta: unknown;
     let indexes: number[] = [];
+    let defaults: (string | undefined)[] = [];
     try {
       for await (const { values, tableMeta } of this.queryApi.iterateRows(flux)) {
         if (tableMeta !== meta) {
           meta = tableMeta;
           indexes = columns.map((c) => tableMeta.columns.findIndex((column) => column.label === c));
+          defaults = indexes.map((i) => tableMeta.columns[i]?.defaultValue);
         }
-        yield indexes.map((i) => (i < 0 ? undefined : values[i]));
+        // An empty cell takes its column's #default annotation (the `result` name is sent so).
+        yield indexes.map((i, j) => {
+          const value = values[i];
+          return value === "" || value === undefined ? defaults[j] : value;
+        });
       }
     } catch (error) {
       throw queryError(error);

@@ -70,20 +70,22 @@ async function ping(target: InfluxTarget): Promise<InfluxServer> {
 
 async function ensureBucketV2(target: InfluxTarget): Promise<void> {
   const query = new URLSearchParams({ org: target.org, name: target.bucket });
-  const found = await json<{ buckets?: unknown[] }>(
-    target,
-    await send(target, `api/v2/buckets?${query}`, { method: "GET" }),
-    "list buckets",
-  );
-  if ((found.buckets?.length ?? 0) > 0) return;
-  const orgs = await json<{ orgs?: { id?: string }[] }>(
-    target,
-    await send(target, `api/v2/orgs?${new URLSearchParams({ org: target.org })}`, {
-      method: "GET",
-    }),
-    "find the org",
-  );
-  const orgID = orgs.orgs?.[0]?.id;
+  const listed = await send(target, `api/v2/buckets?${query}`, { method: "GET" });
+  // 2.7 answers a name it does not know with 404, earlier 2.x with an empty list.
+  if (listed.status === 404) await listed.arrayBuffer();
+  else {
+    const found = await json<{ buckets?: unknown[] }>(target, listed, "list buckets");
+    if ((found.buckets?.length ?? 0) > 0) return;
+  }
+  const orgsAnswer = await send(target, `api/v2/orgs?${new URLSearchParams({ org: target.org })}`, {
+    method: "GET",
+  });
+  let orgID: string | undefined;
+  if (orgsAnswer.status === 404) await orgsAnswer.arrayBuffer();
+  else {
+    const orgs = await json<{ orgs?: { id?: string }[] }>(target, orgsAnswer, "find the org");
+    orgID = orgs.orgs?.[0]?.id;
+  }
   if (orgID === undefined) {
     throw new Error(
       `InfluxDB at ${target.url} has no org ${JSON.stringify(target.org)} the token can see: check INFLUX_ORG/--influx-org`,
@@ -103,7 +105,7 @@ async function ensureBucketV2(target: InfluxTarget): Promise<void> {
     await response.arrayBuffer();
     return;
   }
-  if (response.status === 401) throw tokenRefused(target);
+  // The token was accepted above: a 401/403 here is a missing permission ("write:…/buckets").
   const detail = await response.text().catch(() => "");
   throw new Error(
     `InfluxDB at ${target.url} has no bucket ${JSON.stringify(target.bucket)} in org ${JSON.stringify(target.org)} and the token may not create it (${response.status} ${oneLine(detail)}): create it (influx bucket create --name ${target.bucket} --org ${target.org} --retention ${durationLiteral(target.retentionMs)}) or use a token with write access to buckets`,
