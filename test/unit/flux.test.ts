@@ -185,3 +185,14 @@ describe("Flux literals", () => {
     expect(() => fluxDurationMs(1.5)).toThrow(/bad duration/);
   });
 });
+
+describe("Flux get_stats per function", () => {
+  it("reads for each function only the metrics asked of it", () => {
+    const text = statsFlux("muster", statsQuery())?.toString() ?? "";
+    const [maxPipeline, meanPipeline, minPipeline] = text.split("\nfrom(");
+    expect(maxPipeline).toContain('(r.metric == "cpu_usage")');
+    expect(meanPipeline).toContain('(r.metric == "cpu_usage")');
+    expect(minPipeline).toContain('(r.metric == "gpu_usage")');
+    expect(minPipeline).not.toContain("cpu_usage");
+  });
+});

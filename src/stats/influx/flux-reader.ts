@@ -39,6 +39,10 @@ export class FluxReader {
     const flux = statsFlux(this.bucket, query);
     if (flux === undefined) return;
     const { intervalMs } = query.range;
+    // Few distinct names and times recur over many rows: each is decoded or parsed once.
+    const decode = memo(decodeTagValue);
+    // The first window's time is the range start, not its bucket's start.
+    const bucketOf = memo((time: string) => bucketStart(Date.parse(time), intervalMs));
     for await (const row of this.rows(flux, [
       "result",
       "_time",
@@ -51,12 +55,11 @@ export class FluxReader {
       const aggregation = aggregationOf(result ?? "");
       if (aggregation === undefined || time === undefined || worker === undefined) continue;
       yield {
-        worker: decodeTagValue(worker),
-        metric: decodeTagValue(metric ?? ""),
-        variant: query.splitByVariant ? decodeTagValue(variant ?? "") : undefined,
+        worker: decode(worker),
+        metric: decode(metric ?? ""),
+        variant: query.splitByVariant ? decode(variant ?? "") : undefined,
         aggregation,
-        // The first window's time is the range start, not its bucket's start.
-        bucketMs: bucketStart(Date.parse(time), intervalMs),
+        bucketMs: bucketOf(time),
         value: Number(value),
       };
     }
@@ -106,6 +109,19 @@ export class FluxReader {
       throw queryError(error);
     }
   }
+}
+
+/** `fn` with its answers kept per argument (for the small, repeating sets of a query's answer). */
+function memo<T>(fn: (key: string) => T): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      value = fn(key);
+      cache.set(key, value);
+    }
+    return value;
+  };
 }
 
 /** A query failure as muster reports it. */

@@ -94,14 +94,22 @@ export function statsFlux(bucket: string, query: StatsQuery): ParameterizedQuery
   ].sort();
   if (functions.length === 0) return undefined;
 
-  const conditions = [
-    flux`r._measurement == ${STATS_MEASUREMENT}`,
-    flux`r._field == "value"`,
-    flux`r.company == ${encodeTagValue(query.company)}`,
-    equalsAny("metric", [...new Set(query.metrics.map((m) => m.metric))].map(encodeTagValue)),
-    ...(workers === undefined ? [] : [equalsAny("worker", workers.map(encodeTagValue))]),
+  // Each function reads only the metrics it was asked for: rows are the answer's main cost.
+  const metricsOf = (fn: FluxFunction) => [
+    ...new Set(
+      query.metrics
+        .filter((m) => m.aggregations.some((a) => fluxFunctionOf(a) === fn))
+        .map((m) => encodeTagValue(m.metric)),
+    ),
   ];
-  const filter = joinAnd(conditions);
+  const filterOf = (fn: FluxFunction) =>
+    joinAnd([
+      flux`r._measurement == ${STATS_MEASUREMENT}`,
+      flux`r._field == "value"`,
+      flux`r.company == ${encodeTagValue(query.company)}`,
+      equalsAny("metric", metricsOf(fn)),
+      ...(workers === undefined ? [] : [equalsAny("worker", workers.map(encodeTagValue))]),
+    ]);
   const every = fluxDurationMs(query.range.intervalMs);
   const grouping = query.splitByVariant
     ? fluxExpression("")
@@ -113,7 +121,7 @@ export function statsFlux(bucket: string, query: StatsQuery): ParameterizedQuery
     (fn) =>
       flux`from(bucket: ${bucket})
   |> ${rangeOf(range.lo, range.hi)}
-  |> filter(fn: (r) => ${filter})${grouping}
+  |> filter(fn: (r) => ${filterOf(fn)})${grouping}
   |> aggregateWindow(every: ${every}, fn: ${fluxExpression(fn)}, createEmpty: false, timeSrc: "_start")
   |> keep(columns: ${columns})
   |> yield(name: ${fn})`,
