@@ -3,7 +3,7 @@
 // workers over 7 days at 1 h; each answered by muster's Flux reader, by variants of the Flux
 // pipeline (to see what pushes down), and by InfluxQL through the v1 /query. Where the time goes:
 // the same Flux counted on the server (no transfer), streamed as CSV lines (no parse), and parsed.
-// Run: npm run bench:build && node dist-bench/bench/flux.js   (BENCH_ACTIVITY_PERIOD=600 s default)
+// Run: npm run bench:build && node dist-bench/bench/flux.js   (BENCH_RUNS=5, BENCH_ACTIVITY_PERIOD=600)
 
 import { InfluxDB } from "@influxdata/influxdb-client";
 import { Aggregation } from "../src/gen/muster/workers/v1/types_pb.js";
@@ -115,56 +115,14 @@ async function main(): Promise<void> {
         await timed(`${label}: Flux reader (rows)`, () => countRows(reader.stats(q)));
         if (workers.length === 1) continue;
         await timed(`${label}: Flux CSV lines only`, () => countLines(text));
-        await timed(`${label}: Flux CSV lines, gzip`, () => countLines(text, true));
+        if (split) await timed(`${label}: Flux CSV lines, gzip`, () => countLines(text, true));
         await timed(`${label}: Flux counted on server`, () => countLines(onServer(text)));
       }
     }
 
-    // Pipeline shapes (100 workers, max of gpu_usage only, so each is one pipeline).
+    // Pipeline shapes: bench/flux-profile.ts (what pushes down), bench/flux-not-split.ts.
     const lo = Math.ceil(range.fromMs);
     const hi = Math.floor(range.toMs);
-    const base = `from(bucket: "${influxd.bucket}")
-  |> range(start: time(v: "${new Date(lo).toISOString()}"), stop: time(v: "${new Date(hi + 1).toISOString()}"))
-  |> filter(fn: (r) => r._measurement == "machine_stats" and r._field == "value" and r.company == "default" and r.metric == "gpu_usage" and (${all.map((w) => `r.worker == "${w}"`).join(" or ")}))`;
-    const aw = (fn: string) =>
-      `aggregateWindow(every: 1m, fn: ${fn}, createEmpty: false, timeSrc: "_start")`;
-    const shapes: [string, string][] = [
-      [
-        "split: filter |> aggregateWindow |> keep",
-        `${base}\n  |> ${aw("max")}\n  |> keep(columns: ["_time", "_value", "worker", "metric", "variant"])`,
-      ],
-      [
-        "split: filter |> keep |> aggregateWindow",
-        `${base}\n  |> keep(columns: ["_time", "_value", "worker", "metric", "variant"])\n  |> ${aw("max")}`,
-      ],
-      ["split: filter |> aggregateWindow (all columns)", `${base}\n  |> ${aw("max")}`],
-      [
-        "split: every as duration(v:) literal",
-        `${base}\n  |> aggregateWindow(every: duration(v: "60000ms"), fn: max, createEmpty: false, timeSrc: "_start")\n  |> keep(columns: ["_time", "_value", "worker", "metric", "variant"])`,
-      ],
-      [
-        "not split: group |> aggregateWindow",
-        `${base}\n  |> group(columns: ["worker", "metric"])\n  |> ${aw("max")}\n  |> keep(columns: ["_time", "_value", "worker", "metric"])`,
-      ],
-      [
-        "not split: aggregateWindow |> group |> max per window",
-        `${base}\n  |> ${aw("max")}\n  |> group(columns: ["worker", "metric", "_time"])\n  |> max()\n  |> group(columns: ["worker", "metric"])\n  |> keep(columns: ["_time", "_value", "worker", "metric"])`,
-      ],
-      [
-        "split: aggregateWindow(mean)",
-        `${base}\n  |> ${aw("mean")}\n  |> keep(columns: ["_time", "_value", "worker", "metric", "variant"])`,
-      ],
-      [
-        "not split: group |> aggregateWindow(mean)",
-        `${base}\n  |> group(columns: ["worker", "metric"])\n  |> ${aw("mean")}\n  |> keep(columns: ["_time", "_value", "worker", "metric"])`,
-      ],
-    ];
-    for (const [label, text] of shapes) {
-      await timed(`shape ${label}: CSV lines`, () => countLines(text));
-      await timed(`shape ${label}: on server`, () =>
-        countLines(`${text}\n  |> group() |> count()`),
-      );
-    }
 
     // The same GetStats in InfluxQL through v1 /query (bucket name = database name).
     for (const split of [true, false]) {

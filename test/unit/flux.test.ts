@@ -103,6 +103,10 @@ describe("Flux get_stats", () => {
     const text = statsFlux("muster", statsQuery({ splitByVariant: false }))?.toString() ?? "";
     expect(text).toContain('|> group(columns: ["worker", "metric"])\n  |> aggregateWindow');
     expect(text).toContain('keep(columns: ["_time", "_value", "worker", "metric"])');
+    // min/max: windowed per series in storage first, then merged over the variants.
+    const max = text.split("\nfrom(")[0] ?? "";
+    expect(max).toContain('yield(name: "max")');
+    expect(max).toMatch(/filter\([^\n]*\)\n {2}\|> aggregateWindow[^\n]*\n {2}\|> keep[^\n]*\n {2}\|> group/);
   });
 
   it("asks nothing when nothing can match", () => {

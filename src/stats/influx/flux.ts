@@ -111,19 +111,34 @@ export function statsFlux(bucket: string, query: StatsQuery): ParameterizedQuery
       ...(workers === undefined ? [] : [equalsAny("worker", workers.map(encodeTagValue))]),
     ]);
   const every = fluxDurationMs(query.range.intervalMs);
-  const grouping = query.splitByVariant
-    ? fluxExpression("")
-    : fluxExpression('\n  |> group(columns: ["worker", "metric"])');
-  const columns = query.splitByVariant
-    ? fluxExpression('["_time", "_value", "worker", "metric", "variant"]')
-    : fluxExpression('["_time", "_value", "worker", "metric"]');
+  const aggregate = (fn: FluxFunction) =>
+    flux`aggregateWindow(every: ${every}, fn: ${fluxExpression(fn)}, createEmpty: false, timeSrc: "_start")`;
+  // Not split: a mean is over all the variants' samples, so the variants are grouped first (the
+  // windowing then runs in Flux, fast for an aggregate). min/max are selectors, slow to window
+  // in Flux over raw rows: each series is windowed in storage first, and the variants' window
+  // results merged (a max of maxes is the max), over far fewer rows.
+  const shape = (fn: FluxFunction) => {
+    if (query.splitByVariant) {
+      return flux`${aggregate(fn)}
+  |> keep(columns: ["_time", "_value", "worker", "metric", "variant"])`;
+    }
+    if (fn === "mean") {
+      return flux`group(columns: ["worker", "metric"])
+  |> ${aggregate(fn)}
+  |> keep(columns: ["_time", "_value", "worker", "metric"])`;
+    }
+    return flux`${aggregate(fn)}
+  |> keep(columns: ["_start", "_stop", "_time", "_value", "worker", "metric"])
+  |> group(columns: ["worker", "metric"])
+  |> ${aggregate(fn)}
+  |> keep(columns: ["_time", "_value", "worker", "metric"])`;
+  };
   const pipelines = functions.map(
     (fn) =>
       flux`from(bucket: ${bucket})
   |> ${rangeOf(range.lo, range.hi)}
-  |> filter(fn: (r) => ${filterOf(fn)})${grouping}
-  |> aggregateWindow(every: ${every}, fn: ${fluxExpression(fn)}, createEmpty: false, timeSrc: "_start")
-  |> keep(columns: ${columns})
+  |> filter(fn: (r) => ${filterOf(fn)})
+  |> ${shape(fn)}
   |> yield(name: ${fn})`,
   );
   return joinLines(pipelines);
