@@ -106,7 +106,9 @@ describe("Flux get_stats", () => {
     // min/max: windowed per series in storage first, then merged over the variants.
     const max = text.split("\nfrom(")[0] ?? "";
     expect(max).toContain('yield(name: "max")');
-    expect(max).toMatch(/filter\([^\n]*\)\n {2}\|> aggregateWindow[^\n]*\n {2}\|> keep[^\n]*\n {2}\|> group/);
+    expect(max).toMatch(
+      /filter\([^\n]*\)\n {2}\|> aggregateWindow[^\n]*\n {2}\|> keep[^\n]*\n {2}\|> group/,
+    );
   });
 
   it("asks nothing when nothing can match", () => {
