@@ -5,10 +5,10 @@
 // Run: npm run bench:stats
 
 import { create } from "@bufbuild/protobuf";
+import { samplesOf } from "../src/core/machine-stats.js";
 import { MachineStatsSchema } from "../src/gen/muster/workers/v1/types_pb.js";
-import { InfluxHttp } from "../src/stats/influx-http.js";
-import { RETENTION_POLICY, reportLines } from "../src/stats/influx-schema.js";
-import { samplesOf } from "../src/workers/machine-stats.js";
+import { InfluxHttp } from "../src/stats/influx/influx-http.js";
+import { RETENTION_POLICY, reportLines } from "../src/stats/influx/influx-schema.js";
 import { startInfluxd } from "../test/harness/influxd.js";
 import { startNatsServer } from "../test/harness/nats-server.js";
 import { ghz } from "./lib/ghz.js";

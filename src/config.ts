@@ -1,6 +1,10 @@
 import { parseArgs } from "node:util";
-import { DEFAULT_MEMORY_STATS_LIMITS } from "./stats/memory.js";
-import { DEFAULT_SERVICE_OPTIONS } from "./workers/service.js";
+import {
+  DEFAULT_MAX_BUCKETS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_STATS_MAX_SAMPLES,
+  DEFAULT_STATS_RETENTION_MS,
+} from "./core/defaults.js";
 
 export interface Config {
   readonly host: string;
@@ -13,17 +17,24 @@ export interface Config {
   readonly influxDb: string;
   readonly influxRetentionMs: number;
   readonly credentials: string | undefined;
+  readonly tokenSecretFile: string | undefined;
+  readonly queues: readonly string[];
+  readonly allowAnonymous: boolean;
   readonly statsRetentionMs: number;
   readonly statsMaxSamples: number;
   readonly maxBuckets: number;
+  readonly maxConnections: number;
   readonly logLevel: string;
   readonly corsOrigins: readonly string[];
+  readonly ui: boolean;
 }
 
 /** A bad flag or environment value; main prints its message alone and exits. */
 export class ConfigError extends Error {}
 
 interface Setting {
+  /** A switch takes no value on the command line; its variable takes true/false, 1/0, yes/no. */
+  readonly kind?: "switch";
   readonly flag: string;
   readonly env: string;
   readonly fallback: string;
@@ -84,31 +95,62 @@ const SETTINGS = {
     flag: "credentials",
     env: "MUSTER_CREDENTIALS",
     fallback: "",
-    help: 'credentials file (none: every caller is company/user "default")',
+    help: 'credentials file (none: every caller is company/user "default"); SIGHUP re-reads it',
+  },
+  tokenSecretFile: {
+    flag: "token-secret-file",
+    env: "MUSTER_TOKEN_SECRET_FILE",
+    fallback: "",
+    help: "file holding the HS256 key of session tokens (none: a random key per process)",
+  },
+  queues: {
+    flag: "queues",
+    env: "MUSTER_QUEUES",
+    fallback: "default",
+    help: "queues agents may listen to, comma-separated (a company's own list in the credentials wins)",
+  },
+  allowAnonymous: {
+    kind: "switch",
+    flag: "allow-anonymous",
+    env: "MUSTER_ALLOW_ANONYMOUS",
+    fallback: "false",
+    help: "serve without --credentials on a non-loopback --listen address",
   },
   statsRetention: {
     flag: "stats-retention",
     env: "MUSTER_STATS_RETENTION",
-    fallback: `${DEFAULT_MEMORY_STATS_LIMITS.retentionMs / 3_600_000}h`,
+    fallback: `${DEFAULT_STATS_RETENTION_MS / 3_600_000}h`,
     help: "memory stats store: keep samples this long (e.g. 90m, 12h, 7d)",
   },
   statsMaxSamples: {
     flag: "stats-max-samples",
     env: "MUSTER_STATS_MAX_SAMPLES",
-    fallback: String(DEFAULT_MEMORY_STATS_LIMITS.maxSamples),
+    fallback: String(DEFAULT_STATS_MAX_SAMPLES),
     help: "memory stats store: keep at most this many samples",
   },
   maxBuckets: {
     flag: "max-buckets",
     env: "MUSTER_MAX_BUCKETS",
-    fallback: String(DEFAULT_SERVICE_OPTIONS.maxBuckets),
+    fallback: String(DEFAULT_MAX_BUCKETS),
     help: "most buckets one get_stats / get_activity_report answer may have",
+  },
+  maxConnections: {
+    flag: "max-connections",
+    env: "MUSTER_MAX_CONNECTIONS",
+    fallback: String(DEFAULT_MAX_CONNECTIONS),
+    help: "most client connections open at once (lowered to fit ulimit -n)",
   },
   corsOrigins: {
     flag: "cors-origins",
     env: "MUSTER_CORS_ORIGINS",
     fallback: "",
     help: 'origins browsers may call from, comma-separated, or "*" (none: no CORS)',
+  },
+  ui: {
+    flag: "ui",
+    env: "MUSTER_UI",
+    fallback: "on",
+    help: "serve the dashboard at /: on|off",
   },
   logLevel: {
     flag: "log-level",
@@ -133,7 +175,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   let flags: Record<string, string | boolean | undefined>;
   try {
     const options = Object.fromEntries(
-      Object.values(SETTINGS).map((s: Setting) => [s.flag, { type: "string" as const }]),
+      Object.values(SETTINGS).map((s: Setting) => [
+        s.flag,
+        { type: s.kind === "switch" ? ("boolean" as const) : ("string" as const) },
+      ]),
     );
     flags = parseArgs({
       args: [...argv],
@@ -149,12 +194,21 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     const s: Setting = SETTINGS[name];
     const fromFlag = flags[s.flag];
     if (typeof fromFlag === "string") return { text: fromFlag, source: `--${s.flag}` };
+    if (fromFlag === true) return { text: "true", source: `--${s.flag}` };
     const fromEnv = env[s.env];
     if (fromEnv !== undefined && fromEnv !== "") return { text: fromEnv, source: s.env };
     return { text: s.fallback, source: `--${s.flag}` };
   };
 
-  const { host, port } = parseListen(value("listen"));
+  const listen = value("listen");
+  const { host, port } = parseListen(listen);
+  const credentials = value("credentials").text || undefined;
+  const allowAnonymous = parseSwitch(value("allowAnonymous"));
+  if (credentials === undefined && !allowAnonymous && !isLoopback(host)) {
+    throw new ConfigError(
+      `${listen.source}: ${host} is not a loopback address: give --credentials FILE, or --allow-anonymous to let anyone who reaches it act as company "default"`,
+    );
+  }
   return {
     host,
     port,
@@ -165,11 +219,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     influxUrl: parseUrl(value("influxUrl"), ["http:", "https:"]),
     influxDb: nonEmpty(value("influxDb")),
     influxRetentionMs: atLeastOneHour(value("influxRetention")),
-    credentials: value("credentials").text || undefined,
+    credentials,
+    tokenSecretFile: value("tokenSecretFile").text || undefined,
+    queues: parseQueues(value("queues")),
+    allowAnonymous,
     statsRetentionMs: parseDuration(value("statsRetention")),
     statsMaxSamples: positiveInteger(value("statsMaxSamples")),
     maxBuckets: positiveInteger(value("maxBuckets")),
+    maxConnections: positiveInteger(value("maxConnections")),
     corsOrigins: parseOrigins(value("corsOrigins")),
+    ui: oneOf(value("ui"), ["on", "off"] as const) === "on",
     logLevel: oneOf(value("logLevel"), [
       "fatal",
       "error",
@@ -182,6 +241,34 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
 }
 
 type Value = { text: string; source: string };
+
+/** Loopback only: 127.0.0.0/8, ::1 and localhost (an IPv4-mapped loopback counts too). */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^::ffff:/, "");
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+function parseSwitch({ text, source }: Value): boolean {
+  const t = text.toLowerCase();
+  if (["true", "1", "yes"].includes(t)) return true;
+  if (["false", "0", "no", ""].includes(t)) return false;
+  throw new ConfigError(`${source}: expected true or false, got "${text}"`);
+}
+
+/** Queue names as the credentials file bounds them: 1 to 256 characters, no repeats. */
+function parseQueues({ text, source }: Value): string[] {
+  const names = text
+    .split(",")
+    .map((q) => q.trim())
+    .filter((q) => q !== "");
+  for (const name of names) {
+    if (name.length > 256) throw new ConfigError(`${source}: queue name over 256 characters`);
+  }
+  if (new Set(names).size !== names.length) {
+    throw new ConfigError(`${source}: a queue is named twice in "${text}"`);
+  }
+  return names;
+}
 
 function parseListen({ text, source }: Value): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);

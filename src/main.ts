@@ -1,9 +1,14 @@
 #!/usr/bin/env node
+import { runHashSecret } from "./auth/hash-secret.js";
 import { ConfigError, loadConfig, usage } from "./config.js";
 import { createLogger } from "./log.js";
-import { startMuster } from "./muster.js";
+import { startMuster } from "./start.js";
 
 async function main(): Promise<void> {
+  if (process.argv[2] === "hash-secret") {
+    process.exitCode = await runHashSecret(process.stdin, process.stdout, process.stderr);
+    return;
+  }
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.argv.slice(2), process.env);
@@ -40,6 +45,12 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP re-reads the credentials file; a bad file keeps the credentials in force.
+  process.on("SIGHUP", () => {
+    muster
+      .reloadCredentials()
+      .catch((error: unknown) => log.error({ err: error }, "credentials reload failed"));
+  });
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
 }

@@ -1,88 +1,125 @@
+/**
+ * The one wiring function: stores → service → server. main (through start.ts), the tests and
+ * the benchmarks' server all build muster here, so they run the same thing.
+ */
 import type { Logger } from "pino";
-import type { Config } from "./config.js";
-import { MemoryPresenceStore } from "./presence/memory.js";
-import { openNatsPresenceStore } from "./presence/nats.js";
-import type { PresenceStore } from "./presence/store.js";
+import { Authenticator } from "./auth/authenticator.js";
+import type { LiveCredentials, ReloadResult } from "./auth/live-credentials.js";
+import { LoginService } from "./auth/login-service.js";
+import { Tokens } from "./auth/token.js";
+import { randomTokenSecret } from "./auth/token-secret.js";
+import { NEWEST_VERSION } from "./compat/endpoints.js";
+import type { Clock } from "./core/clock.js";
+import type { PresenceStore } from "./core/presence-store.js";
+import type { StatsStore } from "./core/stats-store.js";
+import { QueuesServiceImpl } from "./queues/service.js";
 import { type RunningServer, startServer } from "./server.js";
-import { InfluxStatsStore } from "./stats/influx.js";
-import { BYTES_PER_SAMPLE, MemoryStatsStore } from "./stats/memory.js";
-import type { StatsStore } from "./stats/store.js";
-import { systemClock } from "./workers/clock.js";
-import { WorkersService } from "./workers/service.js";
+import type { ServerLimits } from "./server-limits.js";
+import { type ServiceOptions, WorkersServiceImpl } from "./workers/service.js";
+
+export interface MusterOptions {
+  /** The stores muster serves from; it closes them when it closes. */
+  readonly presence: PresenceStore;
+  readonly stats: StatsStore;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Defaults to 127.0.0.1. */
+  readonly host?: string;
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  readonly service?: Partial<ServiceOptions>;
+  /** Origins browsers may call from ("*" for any); none by default. */
+  readonly corsOrigins?: readonly string[];
+  /** Who may call; undefined runs open (every caller is company "default"). */
+  readonly credentials?: LiveCredentials;
+  /** The HS256 key of session tokens; a random key per process when undefined. */
+  readonly tokenSecret?: Uint8Array;
+  /** The queues of a company the credentials give none (and of every company when open). */
+  readonly queues?: readonly string[];
+  /** Serve the dashboard at / (default on). */
+  readonly ui?: boolean;
+  /** Connection, size and timeout limits; production defaults when absent. */
+  readonly limits?: Partial<ServerLimits>;
+}
+
+/** What muster's tokens say of the server; the SDK reads these claims (spec section 6). */
+const TOKEN_CLAIMS = {
+  apiVersion: NEWEST_VERSION,
+  // A ClearML server version the clients' version checks accept; muster's own is in server_build.
+  serverVersion: "1.17.0",
+  serverBuild: "muster",
+  env: "muster",
+} as const;
 
 export interface Muster {
   readonly server: RunningServer;
+  /** Re-reads the credentials file (SIGHUP) and logs the outcome; undefined when running open. */
+  reloadCredentials(): Promise<ReloadResult | undefined>;
+  /** Stops the server (letting calls in flight finish), then closes the stores. */
   close(): Promise<void>;
 }
 
-/** Builds the stores the configuration names, the service over them, and the server. */
-export async function startMuster(config: Config, log: Logger): Promise<Muster> {
-  if (config.credentials !== undefined) {
-    throw new Error("--credentials: authentication is not implemented yet; run without it");
-  }
-  const presence = await createPresenceStore(config, log);
-  const stats = await createStatsStore(config, log).catch(async (error: unknown) => {
-    await presence.close();
-    throw error;
-  });
-  const service = new WorkersService({
+/** Builds the service over the stores and serves it; closes the stores if the server cannot start. */
+export async function createMuster(options: MusterOptions): Promise<Muster> {
+  const { presence, stats, clock, log } = options;
+  const service = new WorkersServiceImpl({
     presence,
     stats,
-    clock: systemClock,
-    options: { maxBuckets: config.maxBuckets },
+    clock,
+    ...(options.service === undefined ? {} : { options: options.service }),
   });
-  const server = await startServer({
-    host: config.host,
-    port: config.port,
-    service,
-    log,
-    corsOrigins: config.corsOrigins,
+  const { credentials } = options;
+  const tokens = new Tokens({
+    secret: options.tokenSecret ?? randomTokenSecret(),
+    clock,
+    ...TOKEN_CLAIMS,
   });
-  log.info(
-    { url: server.url },
-    `muster listening on ${server.url} (gRPC, gRPC-Web, Connect, ClearML JSON)`,
-  );
+  const authenticator = new Authenticator({ tokens, credentials });
+  const defaultQueues = options.queues ?? ["default"];
+  const queues = new QueuesServiceImpl((company) => {
+    const own = credentials?.current.companies.get(company)?.queues ?? [];
+    return own.length > 0 ? own : defaultQueues;
+  });
+  const closeStores = async () => {
+    await Promise.all([presence.close(), stats.close()]);
+  };
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: options.host ?? "127.0.0.1",
+      port: options.port ?? 0,
+      services: { workers: service, queues, login: new LoginService(authenticator) },
+      authenticator,
+      log,
+      ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
+      ...(options.ui === undefined ? {} : { ui: options.ui }),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+    });
+  } catch (error) {
+    await closeStores();
+    throw error;
+  }
   return {
     server,
+    async reloadCredentials() {
+      if (credentials === undefined) {
+        log.info("credentials not reloaded: muster runs open (no --credentials file)");
+        return undefined;
+      }
+      const result = await credentials.reload();
+      if (result.ok) {
+        const { companies, keyCount } = credentials.current;
+        log.info(
+          `credentials reloaded from ${credentials.path} (${companies.size} companies, ${keyCount} keys)`,
+        );
+      } else {
+        log.warn(`credentials not reloaded, keeping the previous ones: ${result.reason}`);
+      }
+      return result;
+    },
     async close() {
       await server.close();
-      await Promise.all([presence.close(), stats.close()]);
+      await closeStores();
     },
   };
-}
-
-async function createPresenceStore(config: Config, log: Logger): Promise<PresenceStore> {
-  if (config.presence === "nats") {
-    const { natsUrl: url, natsBucket: bucket } = config;
-    // Resolves once the bucket is loaded into the view, so the server starts with every worker.
-    const store = await openNatsPresenceStore({ url, bucket, clock: systemClock, log });
-    log.info({ url, bucket }, `presence: NATS JetStream KV bucket ${bucket} at ${url}`);
-    return store;
-  }
-  log.info("presence: in memory (registrations are lost on restart)");
-  return new MemoryPresenceStore(systemClock);
-}
-
-async function createStatsStore(config: Config, log: Logger): Promise<StatsStore> {
-  if (config.stats === "influx") {
-    const store = await InfluxStatsStore.open({
-      url: config.influxUrl,
-      database: config.influxDb,
-      retentionMs: config.influxRetentionMs,
-    }).catch((error: unknown) => {
-      throw new Error(`--stats influx: ${(error as Error).message}`);
-    });
-    log.info(
-      { url: config.influxUrl, database: config.influxDb, version: store.version },
-      `stats: InfluxDB ${store.version} at ${config.influxUrl}, database ${config.influxDb}, keeping samples for ${config.influxRetentionMs / 3_600_000} h`,
-    );
-    return store;
-  }
-  const limits = { retentionMs: config.statsRetentionMs, maxSamples: config.statsMaxSamples };
-  const approxMb = Math.round((limits.maxSamples * BYTES_PER_SAMPLE) / 1_000_000);
-  log.info(
-    { retentionHours: limits.retentionMs / 3_600_000, maxSamples: limits.maxSamples },
-    `stats: in memory, keeping samples for ${limits.retentionMs / 3_600_000} h, at most ${limits.maxSamples} of them (about ${approxMb} MB)`,
-  );
-  return new MemoryStatsStore(systemClock, limits);
 }

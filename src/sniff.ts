@@ -7,13 +7,19 @@ export type Protocol = "http2" | "http1";
 
 /**
  * Waits for enough of the first bytes of a connection to tell HTTP/2 from HTTP/1.x, and returns
- * them with the verdict. Resolves undefined if the connection ends first.
+ * them with the verdict. Resolves undefined if the connection ends first, or if it has not said
+ * enough within `timeoutMs` (then the socket is destroyed: a silent connection holds a descriptor).
  */
 export function sniffProtocol(
   socket: net.Socket,
+  timeoutMs: number,
 ): Promise<{ protocol: Protocol; head: Buffer } | undefined> {
   return new Promise((resolve) => {
     let head: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      done(undefined);
+      socket.destroy();
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
       const compared = Math.min(head.length, HTTP2_PREFACE.length);
@@ -23,6 +29,7 @@ export function sniffProtocol(
     };
     const onEnd = () => done(undefined);
     const done = (result: { protocol: Protocol; head: Buffer } | undefined) => {
+      clearTimeout(timer);
       socket.off("data", onData);
       socket.off("end", onEnd);
       socket.off("close", onEnd);

@@ -1,33 +1,23 @@
-import { Code } from "@connectrpc/connect";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
+import { bucketRange } from "../src/core/buckets.js";
+import { categoryOf, METRIC_KEYS, type Sample } from "../src/core/machine-stats.js";
+import type { MetricRequest, Report, StatsStore } from "../src/core/stats-store.js";
 import { Aggregation } from "../src/gen/muster/workers/v1/types_pb.js";
-import { startMuster } from "../src/muster.js";
-import { MemoryPresenceStore } from "../src/presence/memory.js";
-import { openNatsPresenceStore } from "../src/presence/nats.js";
-import { GroupCommit } from "../src/stats/group-commit.js";
-import { InfluxStatsStore } from "../src/stats/influx.js";
-import {
-  durationLiteral,
-  equalsAny,
-  Params,
-  parseGoDuration,
-  quoteIdent,
-} from "../src/stats/influxql.js";
-import { decodeTagValue, encodeTagValue, point, tagValue } from "../src/stats/line-protocol.js";
-import { MemoryStatsStore } from "../src/stats/memory.js";
-import type { MetricRequest, Report } from "../src/stats/store.js";
-import { bucketRange } from "../src/workers/buckets.js";
-import { ApiError } from "../src/workers/errors.js";
-import type { CallContext } from "../src/workers/identity.js";
-import { categoryOf, METRIC_KEYS, type Sample } from "../src/workers/machine-stats.js";
-import { WorkersService } from "../src/workers/service.js";
+import { MemoryPresenceStore } from "../src/presence/memory/memory-presence-store.js";
+import { openNatsPresenceStore } from "../src/presence/nats/nats-presence-store.js";
+import { startMuster } from "../src/start.js";
+import { InfluxStatsStore } from "../src/stats/influx/influx-stats-store.js";
+import { quoteIdent } from "../src/stats/influx/influxql.js";
+import { MemoryStatsStore } from "../src/stats/memory/memory-stats-store.js";
 import { serviceContract } from "./contract/service.contract.js";
 import { type InfluxdHandle, startInfluxd } from "./harness/influxd.js";
 import { type NatsServerHandle, startNatsServer } from "./harness/nats-server.js";
+import { freePort } from "./harness/server-process.js";
 import { ManualClock } from "./support/clock.js";
-import { client } from "./support/service.js";
+import { influxTools } from "./support/influx.js";
+import { activityOf, collect, sortedRows, statsOf } from "./support/rows.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -40,46 +30,9 @@ afterAll(async () => {
   await influxd?.close();
 });
 
-let databases = 0;
-/** A store on a database no other test uses. */
-async function openStore(database = `muster_test_${++databases}`): Promise<InfluxStatsStore> {
-  return InfluxStatsStore.open({ url: influxd.url, database, retentionMs: 30 * DAY });
-}
-
-interface QueryAnswer {
-  results: {
-    series?: { columns: string[]; values: unknown[][]; tags?: Record<string, string> }[];
-  }[];
-  error?: string;
-}
-
-/** Runs InfluxQL directly against influxd, outside the store, to look at what it holds. */
-async function influxql(q: string, db?: string): Promise<QueryAnswer> {
-  const form = new URLSearchParams({ q, epoch: "ms" });
-  if (db !== undefined) form.set("db", db);
-  const response = await fetch(`${influxd.url}/query`, { method: "POST", body: form });
-  return (await response.json()) as QueryAnswer;
-}
-
-/** The rows of the first series of the first statement. */
-async function rows(q: string, db?: string): Promise<unknown[][]> {
-  return (await influxql(q, db)).results[0]?.series?.[0]?.values ?? [];
-}
-
-async function dropStore(store: InfluxStatsStore): Promise<void> {
-  await store.close();
-  await influxql(`DROP DATABASE ${quoteIdent(store.database)}`);
-}
-
+const { openStore, databaseOf, influxql, rows, dropStore } = influxTools(() => influxd);
 /** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const net = await import("node:net");
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as import("node:net").AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const closedPort = freePort;
 
 // The production configuration: both real stores.
 let nats: NatsServerHandle;
@@ -119,129 +72,6 @@ serviceContract("memory presence + InfluxDB stats", async (clock) => {
       await dropStore(stats);
     },
   };
-});
-
-describe("line protocol", () => {
-  it("encodes what a tag value cannot carry, reversibly", () => {
-    for (const value of ["a\\", "x\ny", "%41", "%", "\r\t\u0000\u007f", "ünï 🚀", "plain-id.1"]) {
-      expect(decodeTagValue(encodeTagValue(value))).toBe(value);
-    }
-    expect(encodeTagValue("plain-id.1:gpu/0")).toBe("plain-id.1:gpu/0");
-    expect(encodeTagValue("a\\b%c\nd")).toBe("a%5Cb%25c%0Ad");
-    expect(() => encodeTagValue("")).toThrow("empty");
-  });
-
-  it("escapes commas, spaces and equals signs in tag values", () => {
-    expect(tagValue('a,b=c d"e')).toBe('a\\,b\\=c\\ d"e');
-    expect(point("m", [["k", "v 1"]], [["value", "1.5"]], 1000)).toBe("m,k=v\\ 1 value=1.5 1000");
-  });
-});
-
-describe("InfluxQL building", () => {
-  it("quotes identifiers and refuses what cannot be quoted", () => {
-    expect(quoteIdent('we"ird\\name\nx')).toBe('"we\\"ird\\\\name\\nx"');
-    expect(() => quoteIdent("a\rb")).toThrow();
-  });
-
-  it("binds values as parameters, never into the text", () => {
-    const params = new Params();
-    const text = equalsAny("worker", ["a' OR 'x'='x", "b"], params);
-    expect(text).toBe('("worker" = $p0 OR "worker" = $p1)');
-    expect(params.toJSON()).toEqual({ p0: "a' OR 'x'='x", p1: "b" });
-  });
-
-  it("writes durations in the largest exact unit and reads Go's", () => {
-    expect(durationLiteral(30 * DAY)).toBe("30d");
-    expect(durationLiteral(90 * 60_000)).toBe("90m");
-    expect(durationLiteral(7000)).toBe("7s");
-    expect(parseGoDuration("720h0m0s")).toBe(30 * DAY);
-    expect(parseGoDuration("1h30m0s")).toBe(90 * 60_000);
-    expect(parseGoDuration("0s")).toBe(0);
-  });
-});
-
-describe("group commit", () => {
-  /** A writer that records bodies and settles each write when told. */
-  function gatedWriter() {
-    const bodies: string[] = [];
-    const gates: { resolve: () => void; reject: (e: Error) => void }[] = [];
-    const write = (body: string) =>
-      new Promise<void>((resolve, reject) => {
-        bodies.push(body);
-        gates.push({ resolve, reject });
-      });
-    return { bodies, gates, write };
-  }
-  const tick = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
-
-  it("joins concurrent entries into one write and settles each with it", async () => {
-    const w = gatedWriter();
-    const commit = new GroupCommit(w.write, { windowMs: 5, maxLines: 100, maxInFlight: 2 });
-    let settled = 0;
-    const all = [["a"], ["b", "c"], ["d"]].map((lines) =>
-      commit.submit(lines).then(() => settled++),
-    );
-    await tick();
-    expect(w.bodies).toEqual(["a\nb\nc\nd"]);
-    expect(settled).toBe(0);
-    w.gates[0]?.resolve();
-    await Promise.all(all);
-    expect(settled).toBe(3);
-  });
-
-  it("writes at once when maxLines lines wait, without the window", async () => {
-    const w = gatedWriter();
-    const commit = new GroupCommit(w.write, { windowMs: 60_000, maxLines: 3, maxInFlight: 2 });
-    void commit.submit(["a", "b"]);
-    void commit.submit(["c"]);
-    await tick(1);
-    expect(w.bodies).toEqual(["a\nb\nc"]);
-    w.gates[0]?.resolve();
-  });
-
-  it("rejects every entry of a failed write, and later writes go on", async () => {
-    const w = gatedWriter();
-    const commit = new GroupCommit(w.write, { windowMs: 1, maxLines: 100, maxInFlight: 2 });
-    const first = [commit.submit(["a"]), commit.submit(["b"])];
-    await tick();
-    w.gates[0]?.reject(new Error("boom"));
-    for (const p of first) await expect(p).rejects.toThrow("boom");
-    const second = commit.submit(["c"]);
-    await tick();
-    w.gates[1]?.resolve();
-    await expect(second).resolves.toBeUndefined();
-    expect(w.bodies).toEqual(["a\nb", "c"]);
-  });
-
-  it("queues while every write slot is busy, then sends the queue as one batch", async () => {
-    const w = gatedWriter();
-    const commit = new GroupCommit(w.write, { windowMs: 1, maxLines: 100, maxInFlight: 1 });
-    const a = commit.submit(["a"]);
-    await tick();
-    const rest = [commit.submit(["b"]), commit.submit(["c"])];
-    await tick();
-    expect(w.bodies).toEqual(["a"]);
-    w.gates[0]?.resolve();
-    await a;
-    await tick();
-    expect(w.bodies).toEqual(["a", "b\nc"]);
-    w.gates[1]?.resolve();
-    await Promise.all(rest);
-  });
-
-  it("writes what waits on close, then refuses new entries", async () => {
-    const bodies: string[] = [];
-    const commit = new GroupCommit(async (body) => void bodies.push(body), {
-      windowMs: 60_000,
-      maxLines: 100,
-      maxInFlight: 1,
-    });
-    const pending = commit.submit(["a"]);
-    await commit.close();
-    await pending;
-    expect(bodies).toEqual(["a"]);
-    await expect(commit.submit(["b"])).rejects.toThrow("closed");
-  });
 });
 
 describe("InfluxDB stats store", () => {
@@ -353,9 +183,10 @@ describe("InfluxDB stats store", () => {
     let compared = 0;
     for (const [fromMs, toMs, interval] of ranges) {
       const range = bucketRange(fromMs / 1000, toMs / 1000, interval, 1_000_000);
-      expect(await store.activity({ company: "default", range })).toEqual(
-        await memory.activity({ company: "default", range }),
-      );
+      const activityQuery = { company: "default", range };
+      const activityRows = (st: StatsStore) =>
+        collect(st.activity(activityQuery)).then((r) => r.sort((a, b) => a.bucketMs - b.bucketMs));
+      expect(await activityRows(store)).toEqual(await activityRows(memory));
       for (const metrics of metricSets) {
         for (const workerIds of workerSets) {
           for (const splitByVariant of [false, true]) {
@@ -366,10 +197,11 @@ describe("InfluxDB stats store", () => {
               metrics,
               splitByVariant,
             };
-            const expected = await memory.stats(query);
-            expect(await store.stats(query), JSON.stringify({ fromMs, toMs, interval })).toEqual(
-              expected,
-            );
+            const expected = sortedRows(await collect(memory.stats(query)));
+            expect(
+              sortedRows(await collect(store.stats(query))),
+              JSON.stringify({ fromMs, toMs, interval }),
+            ).toEqual(expected);
             if (expected.length > 0) compared++;
           }
         }
@@ -402,7 +234,7 @@ describe("InfluxDB stats store", () => {
       });
     }
     const get = async (interval: number) => {
-      const [w] = await store.stats({
+      const [w] = await statsOf(store, {
         company: "default",
         workers: [],
         range: bucketRange((t0 - 1000) / 1000, (t0 + 2 * HOUR) / 1000, interval, 1_000_000),
@@ -464,7 +296,7 @@ describe("InfluxDB stats store", () => {
     );
     const range = bucketRange(t / 1000, t / 1000 + 60, 60, 100);
     const metrics = [{ metric: "memory_used", aggregations: [Aggregation.AVG] }];
-    const all = await store.stats({
+    const all = await statsOf(store, {
       company: "default",
       workers: [],
       range,
@@ -473,7 +305,7 @@ describe("InfluxDB stats store", () => {
     });
     expect(all.map((w) => w.worker)).toEqual([...hostile].sort());
     for (const [i, worker] of hostile.entries()) {
-      const one = await store.stats({
+      const one = await statsOf(store, {
         company: "default",
         workers: [worker],
         range,
@@ -486,13 +318,15 @@ describe("InfluxDB stats store", () => {
       const keys = await store.metricKeys("default", [worker]);
       expect(keys.find((c) => c.name === "cpu")?.metricKeys).toEqual([METRIC_KEYS[i % 2]]);
     }
-    const activity = await store.activity({ company: "default", range });
+    const activity = await activityOf(store, { company: "default", range });
     expect(activity.total[0]).toBe(hostile.length);
     expect(activity.active[0]).toBe(hostile.length / 2);
     // No id made a tag of its own or split a series: the tag keys are the schema's, and there is
     // one activity series per worker.
     const tagKeys = async (m: string) =>
-      (await rows(`SHOW TAG KEYS FROM "muster".${quoteIdent(m)}`, store.database)).map((r) => r[0]);
+      (await rows(`SHOW TAG KEYS FROM "muster".${quoteIdent(m)}`, databaseOf(store))).map(
+        (r) => r[0],
+      );
     expect(await tagKeys("machine_stats")).toEqual([
       "category",
       "company",
@@ -501,7 +335,7 @@ describe("InfluxDB stats store", () => {
       "worker",
     ]);
     expect(await tagKeys("activity")).toEqual(["company", "worker"]);
-    const series = await rows(`SHOW SERIES FROM "muster"."activity"`, store.database);
+    const series = await rows(`SHOW SERIES FROM "muster"."activity"`, databaseOf(store));
     expect(series).toHaveLength(hostile.length);
     await dropStore(store);
   });
@@ -545,7 +379,7 @@ describe("InfluxDB stats store", () => {
       const metric = METRIC_KEYS[i] as string;
       const everyMetric = METRIC_KEYS.map((m) => ({ metric: m, aggregations: [Aggregation.MAX] }));
       for (const workers of [[], ["w"]]) {
-        const stats = await store.stats({
+        const stats = await statsOf(store, {
           company,
           workers,
           range,
@@ -560,10 +394,10 @@ describe("InfluxDB stats store", () => {
           { name: categoryOf(metric), metricKeys: [metric] },
         ]);
       }
-      expect((await store.activity({ company, range })).total).toEqual([2, 0]);
+      expect((await activityOf(store, { company, range })).total).toEqual([2, 0]);
     }
     for (const company of ["nobody", "default'", "d%", "acme "]) {
-      expect((await store.activity({ company, range })).total).toEqual([0, 0]);
+      expect((await activityOf(store, { company, range })).total).toEqual([0, 0]);
       expect(await store.metricKeys(company, [])).toEqual([]);
     }
     await dropStore(store);
@@ -600,11 +434,11 @@ describe("InfluxDB stats store", () => {
     // 2,500 points with 5,000 per write: one write, perhaps two when a window closes mid-way.
     expect(used).toBeLessThanOrEqual(3);
     expect(
-      await rows(`SELECT count("value") FROM "muster"."machine_stats"`, store.database),
+      await rows(`SELECT count("value") FROM "muster"."machine_stats"`, databaseOf(store)),
     ).toEqual([[0, 2000]]);
-    expect(await rows(`SELECT count("active") FROM "muster"."activity"`, store.database)).toEqual([
-      [0, 500],
-    ]);
+    expect(
+      await rows(`SELECT count("active") FROM "muster"."activity"`, databaseOf(store)),
+    ).toEqual([[0, 500]]);
     await dropStore(store);
   });
 
@@ -648,114 +482,6 @@ describe("InfluxDB stats store", () => {
       influxRetentionMs: 7 * DAY,
     });
     expect(loadConfig([], {})).toMatchObject({ influxRetentionMs: 30 * DAY });
-  });
-
-  // Last: it stops and restarts the file's influxd.
-  it("answers UNAVAILABLE while influxd is down and keeps every acknowledged sample", async () => {
-    const store = await openStore();
-    const t0 = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
-    const clock = new ManualClock(t0);
-    const presence = new MemoryPresenceStore(clock);
-    const ctx: CallContext = { identity: { company: "default", user: "default" } };
-    const api = client(new WorkersService({ presence, stats: store, clock }), ctx);
-    let acknowledged = 0;
-    let reports = 0;
-    const report = async (i: number) => {
-      clock.set(t0 + i * 1000);
-      await api.statusReport({
-        worker: `w-${i % 3}`,
-        timestamp: BigInt(t0 + i * 1000),
-        machineStats: { cpuUsage: [i], gpuUsage: [1, 2], memoryUsed: i },
-      });
-      acknowledged += 4;
-      reports++;
-    };
-    for (let i = 0; i < 10; i++) await report(i);
-
-    await influxd.stop();
-    const failures = await Promise.all(
-      Array.from({ length: 5 }, (_, k) =>
-        report(10 + k).then(
-          () => undefined,
-          (e: unknown) => e,
-        ),
-      ),
-    );
-    for (const error of failures) {
-      expect(error).toBeInstanceOf(ApiError);
-      expect((error as ApiError).code).toBe(Code.Unavailable);
-      expect((error as ApiError).message).toContain("stats store unreachable");
-    }
-    // Presence still took the report: the worker is alive, and the client's retry will replace
-    // the samples at the same time.
-    const { workers } = await api.getAll({ lastSeen: 0 });
-    expect(workers.find((w) => w.id === "w-1")?.lastReportTime).toBeDefined();
-    await expect(
-      api.getStats({
-        fromDate: t0 / 1000,
-        toDate: t0 / 1000 + 60,
-        interval: 60,
-        items: [{ key: "cpu_usage" }],
-      }),
-    ).rejects.toMatchObject({ code: Code.Unavailable });
-
-    await influxd.start();
-    for (let i = 15; i < 25; i++) await report(i);
-    expect(acknowledged).toBe(80);
-    const where = `WHERE "company" = 'default'`;
-    expect(
-      await rows(`SELECT count("value") FROM "muster"."machine_stats" ${where}`, store.database),
-    ).toEqual([[0, acknowledged]]);
-    expect(
-      await rows(`SELECT count("active") FROM "muster"."activity" ${where}`, store.database),
-    ).toEqual([[0, reports]]);
-    await dropStore(store);
-  });
-});
-
-describe("InfluxDB outage over the ClearML HTTP path", () => {
-  // Stops and restarts the file's influxd, like the test above: keep these last.
-  it("answers 503 with the envelope while influxd is down, 200 again once it is back, and 400 for absurd timestamps", async () => {
-    const args = ["--listen", "127.0.0.1:0", "--stats", "influx", "--influx-url", influxd.url];
-    const config = loadConfig([...args, "--influx-db", `muster_test_${++databases}`], {});
-    if (config === "help") throw new Error("unexpected help");
-    const muster = await startMuster(config, pino({ level: "silent" }));
-    const statusReport = async (body: object) => {
-      const response = await fetch(`${muster.server.url}/v2.23/workers.status_report`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const envelope = (await response.json()) as {
-        meta: { result_code: number; result_msg: string };
-      };
-      expect(envelope.meta.result_code).toBe(response.status);
-      return envelope.meta;
-    };
-    const now = Date.now();
-    const report = { worker: "http-1", timestamp: now, machine_stats: { cpu_usage: [12] } };
-    try {
-      expect((await statusReport(report)).result_code).toBe(200);
-      await influxd.stop();
-      const down = await statusReport({ ...report, timestamp: now + 1000 });
-      expect(down.result_code).toBe(503);
-      expect(down.result_msg).toContain("stats store unreachable");
-      await influxd.start();
-      expect((await statusReport({ ...report, timestamp: now + 1000 })).result_code).toBe(200);
-      for (const timestamp of [946_684_799, now + 25 * HOUR]) {
-        const refused = await statusReport({ ...report, timestamp });
-        expect([refused.result_code, refused.result_msg]).toEqual([
-          400,
-          expect.stringContaining("timestamp"),
-        ]);
-      }
-      expect(
-        await rows(`SELECT count("value") FROM "muster"."machine_stats"`, config.influxDb),
-      ).toEqual([[0, 2]]);
-    } finally {
-      await muster.close();
-      await influxql(`DROP DATABASE ${quoteIdent(config.influxDb)}`);
-    }
   });
 });
 

@@ -1,5 +1,5 @@
-import { MemoryPresenceStore } from "../src/presence/memory.js";
-import { MemoryStatsStore } from "../src/stats/memory.js";
+import { MemoryPresenceStore } from "../src/presence/memory/memory-presence-store.js";
+import { MemoryStatsStore } from "../src/stats/memory/memory-stats-store.js";
 import { serviceContract } from "./contract/service.contract.js";
 
 serviceContract("the memory stores", async (clock) => {

@@ -4,46 +4,22 @@ import { Code } from "@connectrpc/connect";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Clock, systemClock } from "../src/core/clock.js";
+import { ApiError } from "../src/core/errors.js";
+import { type CallContext, DEFAULT_IDENTITY } from "../src/core/identity.js";
+import type { PresenceEvent, PresenceRecord, WorkerKey } from "../src/core/presence-store.js";
 import { PresenceRecordSchema } from "../src/gen/muster/presence/v1/record_pb.js";
 import { IdNameEntrySchema, WorkerSchema } from "../src/gen/muster/workers/v1/types_pb.js";
-import { NatsPresenceStore, openNatsPresenceStore } from "../src/presence/nats.js";
-import { versionProblem } from "../src/presence/nats-connect.js";
 import {
-  companyToken,
-  decodeKey,
-  decodeToken,
-  encodeKey,
-  encodeToken,
-} from "../src/presence/nats-keys.js";
-import { PresenceView } from "../src/presence/nats-view.js";
-import type { PresenceEvent, PresenceRecord, WorkerKey } from "../src/presence/store.js";
-import { MemoryStatsStore } from "../src/stats/memory.js";
-import { type Clock, systemClock } from "../src/workers/clock.js";
-import { ApiError } from "../src/workers/errors.js";
-import { type CallContext, DEFAULT_IDENTITY } from "../src/workers/identity.js";
-import { WorkersService } from "../src/workers/service.js";
+  NatsPresenceStore,
+  openNatsPresenceStore,
+} from "../src/presence/nats/nats-presence-store.js";
+import { MemoryStatsStore } from "../src/stats/memory/memory-stats-store.js";
+import { WorkersServiceImpl } from "../src/workers/service.js";
 import { serviceContract } from "./contract/service.contract.js";
 import { type NatsServerHandle, startNatsServer } from "./harness/nats-server.js";
+import { HOSTILE_IDS } from "./support/hostile-ids.js";
 import { client } from "./support/service.js";
-
-const HOSTILE_IDS = [
-  "host:gpu0,1",
-  "with space",
-  "ünïcødé-工作者",
-  "dots.and*stars>",
-  'quote"back\\slash',
-  "slash/and=equals",
-  "",
-  ".",
-  "..",
-  "*",
-  ">",
-  "tab\there",
-  "new\nline",
-  "😀",
-  "=",
-  "-_",
-];
 
 let server: NatsServerHandle;
 let admin: NatsConnection;
@@ -99,7 +75,7 @@ const ctx: CallContext = { identity: DEFAULT_IDENTITY };
 const key = (worker: string): WorkerKey => ({ ...DEFAULT_IDENTITY, worker });
 
 function serviceOn(store: NatsPresenceStore, clock: Clock = systemClock) {
-  const service = new WorkersService({
+  const service = new WorkersServiceImpl({
     presence: store,
     stats: new MemoryStatsStore(clock),
     clock,
@@ -125,11 +101,11 @@ function record(worker: string, tags: string[] = [], timeoutSeconds = 600): Pres
 const workerIds = async (store: NatsPresenceStore) =>
   (await store.list("default")).map((r) => r.worker?.id ?? "").sort();
 
-/** Polls until `check` holds, and returns how long that took. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+/** Polls until `check` holds; fails after `ms`. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<void> {
   const start = Date.now();
   for (;;) {
-    if (await check()) return Date.now() - start;
+    if (await check()) return;
     if (Date.now() - start > ms) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -137,106 +113,13 @@ async function within(ms: number, check: () => Promise<boolean>): Promise<number
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe("NATS key encoding", () => {
-  it("round-trips hostile ids and gives legal, distinct KV keys", () => {
-    const keys = new Set<string>();
-    for (const worker of HOSTILE_IDS) {
-      for (const company of ["default", "a.b", ""]) {
-        const k: WorkerKey = { company, user: "u:1 ", worker };
-        const encoded = encodeKey(k);
-        expect(encoded).toMatch(/^[-=\w]+\.[-=\w]+\.[-=\w]+$/);
-        expect(decodeKey(encoded)).toEqual(k);
-        keys.add(encoded);
-      }
-    }
-    expect(keys.size).toBe(HOSTILE_IDS.length * 3);
-  });
-
-  it("keeps the parts apart: no two splits of the same text collide", () => {
-    expect(encodeKey({ company: "a.b", user: "c", worker: "d" })).not.toBe(
-      encodeKey({ company: "a", user: "b.c", worker: "d" }),
-    );
-  });
-
-  it("rejects tokens it did not make", () => {
-    for (const token of ["a", "a=", "ab+c", "a.b", "", "____x"]) {
-      expect(decodeToken(token), token).toBeUndefined();
-    }
-    expect(decodeToken(encodeToken(""))).toBe("");
-    expect(decodeKey("YQ.Yg")).toBeUndefined();
-  });
-});
-
-describe("the watch-fed view", () => {
-  const now = Date.now();
-  const at = (worker: string) => encodeKey(key(worker));
-
-  it("keeps the newer of a local write and a late watch message", () => {
-    const view = new PresenceView();
-    expect(view.apply(at("w"), 5, record("w", ["local"]), "unregistered", false, now)?.kind).toBe(
-      "joined",
-    );
-    expect(view.apply(at("w"), 4, record("w", ["old"]), "unregistered", true, now)).toBeUndefined();
-    expect(view.list(companyToken("default"), now)[0]?.worker?.tags).toEqual(["local"]);
-    // A local removal leaves a tombstone that an older put cannot undo.
-    const left = view.apply(at("w"), 6, undefined, "unregistered", false, now);
-    expect(left?.kind === "left" && left.reason).toBe("unregistered");
-    expect(view.apply(at("w"), 5, record("w"), "unregistered", true, now)).toBeUndefined();
-    expect(view.list(companyToken("default"), now)).toEqual([]);
-    // The watch echoing the removal clears the tombstone.
-    view.apply(at("w"), 6, undefined, "unregistered", true, now);
-    expect(view.size).toBe(0);
-  });
-
-  it("calls a put over an expired record a join, and diffs views after a resync", () => {
-    const before = new PresenceView();
-    before.apply(at("gone"), 1, record("gone", [], 1), "unregistered", true, now);
-    before.apply(at("kept"), 2, record("kept"), "unregistered", true, now);
-    before.apply(at("changed"), 3, record("changed"), "unregistered", true, now);
-    const later = now + 5000;
-    expect(before.apply(at("gone"), 9, record("gone"), "unregistered", true, later)?.kind).toBe(
-      "joined",
-    );
-    before.apply(at("gone"), 10, undefined, "expired", true, later);
-    before.apply(at("gone"), 11, record("gone", [], 1), "unregistered", false, now);
-
-    const after = new PresenceView();
-    after.apply(at("kept"), 2, record("kept"), "unregistered", true, later);
-    after.apply(at("changed"), 7, record("changed", ["x"]), "unregistered", true, later);
-    after.apply(at("new"), 8, record("new"), "unregistered", true, later);
-    const changes = before
-      .changesTo(after, later)
-      .map(([k, e]) => [decodeKey(k)?.worker, e.kind, e.kind === "left" && e.reason])
-      .sort();
-    expect(changes).toEqual([
-      ["changed", "updated", false],
-      ["gone", "left", "expired"],
-      ["new", "joined", false],
-    ]);
-  });
-});
-
-describe("NATS server version gate", () => {
-  it("refuses servers older than 2.11 and says why", () => {
-    expect(versionProblem("2.9.25")).toMatch(/2\.9\.25 is too old.*>= 2\.11.*TTL/);
-    expect(versionProblem("2.10.29")).toMatch(/too old/);
-    expect(versionProblem(undefined)).toMatch(/cannot read the server version/);
-  });
-
-  it("accepts 2.11 and later", () => {
-    for (const version of ["2.11.0", "2.12.1", "2.15.2", "3.0.0"]) {
-      expect(versionProblem(version), version).toBeUndefined();
-    }
-  });
-
+describe("NATS presence store", () => {
   it("accepts the test server", async () => {
     const bucket = freshBucket();
     await expect(openStore(bucket)).resolves.toBeInstanceOf(NatsPresenceStore);
     await deleteBucket(bucket);
   });
-});
 
-describe("NATS presence store", () => {
   it("round-trips hostile worker ids through two instances", async () => {
     const bucket = freshBucket();
     const [a, b] = [await openStore(bucket), await openStore(bucket)];
@@ -314,13 +197,11 @@ describe("NATS presence store", () => {
     const [apiA, apiB] = [serviceOn(a), serviceOn(b)];
     for (let i = 0; i < 5; i++) {
       await apiA.register({ worker: `node-${i}` });
-      const seen = await within(100, async () =>
+      await within(100, async () =>
         (await apiB.getAll()).workers.some((w) => w.id === `node-${i}`),
       );
-      expect(seen).toBeLessThanOrEqual(100);
       await apiB.unregister({ worker: `node-${i}` });
-      const gone = await within(100, async () => (await apiA.getCount()).count === 0);
-      expect(gone).toBeLessThanOrEqual(100);
+      await within(100, async () => (await apiA.getCount()).count === 0);
     }
     await deleteBucket(bucket);
   });
@@ -361,8 +242,7 @@ describe("NATS presence store", () => {
       await sleep(1200 - (Date.now() - fleetingAt));
       expect(events).toEqual([]);
       await own.start();
-      const back = await within(5000, async () => (await failure(a.list("default"))) === undefined);
-      expect(back).toBeLessThan(5000);
+      await within(5000, async () => (await failure(a.list("default"))) === undefined);
       // Nothing acknowledged before the outage is lost, and both instances follow the bucket again.
       expect(await workerIds(a)).toEqual(["before-outage"]);
       await within(5000, async () => (await failure(b.list("default"))) === undefined);
@@ -389,7 +269,9 @@ describe("NATS presence store", () => {
     const own = await startNatsServer();
     const url = own.url;
     await own.close();
-    const error = await failure(openNatsPresenceStore({ url, clock: systemClock }));
+    const error = await failure(
+      openNatsPresenceStore({ url, bucket: "muster_workers", clock: systemClock }),
+    );
     expect(error?.code).toBe(Code.Unavailable);
     expect(error?.message).toMatch(
       /^presence store unreachable: cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+/,

@@ -4,17 +4,20 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../src/core/clock.js";
 import {
   LeftReason,
   type WatchWorkersResponse,
   WorkersService,
 } from "../src/gen/muster/workers/v1/workers_pb.js";
-import { MemoryPresenceStore } from "../src/presence/memory.js";
-import { type NatsPresenceStore, openNatsPresenceStore } from "../src/presence/nats.js";
-import { type RunningServer, startServer } from "../src/server.js";
-import { MemoryStatsStore } from "../src/stats/memory.js";
-import { systemClock } from "../src/workers/clock.js";
-import { WorkersService as Service } from "../src/workers/service.js";
+import { createMuster } from "../src/muster.js";
+import { MemoryPresenceStore } from "../src/presence/memory/memory-presence-store.js";
+import {
+  type NatsPresenceStore,
+  openNatsPresenceStore,
+} from "../src/presence/nats/nats-presence-store.js";
+import type { RunningServer } from "../src/server.js";
+import { MemoryStatsStore } from "../src/stats/memory/memory-stats-store.js";
 import { type NatsServerHandle, startNatsServer } from "./harness/nats-server.js";
 
 let nats: NatsServerHandle;
@@ -46,22 +49,13 @@ afterEach(async () => {
 });
 
 async function startMuster(store: Store): Promise<Muster> {
-  const stats = new MemoryStatsStore(systemClock);
-  const service = new Service({ presence: store, stats, clock: systemClock });
-  const server = await startServer({
-    host: "127.0.0.1",
-    port: 0,
-    service,
+  const { server, close } = await createMuster({
+    presence: store,
+    stats: new MemoryStatsStore(systemClock),
+    clock: systemClock,
     log: pino({ level: "silent" }),
   });
-  const muster = {
-    store,
-    server,
-    async close() {
-      await server.close();
-      await Promise.all([store.close(), stats.close()]);
-    },
-  };
+  const muster = { store, server, close };
   running.push(muster);
   return muster;
 }

@@ -1,6 +1,6 @@
 import { getOption } from "@bufbuild/protobuf";
 import { http } from "../gen/google/api/annotations_pb.js";
-import type { Operation } from "../rpc/operations.js";
+import type { Operation } from "./operations.js";
 
 /** The newest ClearML API version muster answers as; URLs without a version prefix get it. */
 export const NEWEST_VERSION = "2.31";
@@ -27,25 +27,32 @@ export function endpointsOf(operations: readonly Operation[]): Map<string, Endpo
     if (path === undefined || path === "") {
       throw new Error(`${operation.method.name} has no google.api.http path`);
     }
+    if (endpoints.has(path)) throw new Error(`two RPCs have the google.api.http path ${path}`);
     endpoints.set(path, { name: path.replace(/^\//, ""), operation });
   }
   return endpoints;
 }
 
-export type ParsedPath =
-  | { readonly kind: "endpoint"; readonly path: string; readonly version: string }
-  | { readonly kind: "unsupported-version"; readonly path: string; readonly version: string };
+export type ParsedPath = {
+  readonly kind: "endpoint" | "unsupported-version";
+  readonly path: string;
+  readonly version: string;
+  /** The query string without its "?" ("" when none). */
+  readonly query: string;
+};
 
 /** Splits "/v2.23/workers.get_all/?x" into the endpoint path and the requested version. */
 export function parsePath(url: string): ParsedPath {
-  let path = url.split("?", 1)[0] ?? "";
+  const mark = url.indexOf("?");
+  const query = mark < 0 ? "" : url.slice(mark + 1);
+  let path = mark < 0 ? url : url.slice(0, mark);
   if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
   const versioned = /^\/v(\d+)\.(\d+)(\/.*)$/.exec(path);
-  if (versioned === null) return { kind: "endpoint", path, version: NEWEST_VERSION };
+  if (versioned === null) return { kind: "endpoint", path, version: NEWEST_VERSION, query };
   const [, major, minor, rest] = versioned as unknown as [string, string, string, string];
   const version = `${Number(major)}.${Number(minor)}`;
-  if (Number(major) !== SERVED_MAJOR) return { kind: "unsupported-version", path: rest, version };
-  return { kind: "endpoint", path: rest, version };
+  const kind = Number(major) === SERVED_MAJOR ? "endpoint" : "unsupported-version";
+  return { kind, path: rest, version, query };
 }
 
 export const SERVED_VERSIONS_TEXT = `this server serves API versions ${SERVED_MAJOR}.x`;

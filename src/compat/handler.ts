@@ -1,21 +1,27 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { JsonObject } from "@bufbuild/protobuf";
+import type { DescMethod } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
+import { Subcode, toApiError } from "../core/errors.js";
+import type { CallContext } from "../core/identity.js";
+import { truncateForMessage } from "../core/truncate.js";
 import type { NodeRequest, NodeResponse } from "../http-types.js";
-import { toApiError } from "../rpc/errors.js";
-import type { Operation } from "../rpc/operations.js";
-import { Subcode } from "../workers/errors.js";
-import type { CallContext } from "../workers/identity.js";
+import { type EncodedAnswer, encodeAnswer } from "./encode.js";
 import { endpointsOf, parsePath, SERVED_VERSIONS_TEXT } from "./endpoints.js";
-import { type EnvelopeContext, envelope, httpStatusOf, type Result } from "./envelope.js";
-import { messageFromClearml, messageToClearml } from "./json.js";
+import { type EnvelopeContext, httpStatusOf, type Result } from "./envelope.js";
+import type { Operation } from "./operations.js";
+import { withQueryFields } from "./query.js";
 
 /** Request bodies larger than this are refused; a status report is a few kilobytes. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface CompatOptions {
+  /** The unary RPCs served, each at its google.api.http path. */
   readonly operations: readonly Operation[];
-  readonly callContextOf: (req: NodeRequest) => CallContext;
+  /**
+   * Who is calling, authenticated from the request and authorized for the method (the Connect
+   * routes get the same from an interceptor); throws the 401 or 403 the call gets.
+   */
+  readonly contextOf: (req: NodeRequest, method: DescMethod) => Promise<CallContext>;
   readonly log: Logger;
 }
 
@@ -46,23 +52,42 @@ export function clearmlHandler(options: CompatOptions) {
         data: {},
       };
     }
-    send(res, result.resultCode, envelope(ctx, result));
+    const encoded = await encodeAnswer(ctx, result, (error) =>
+      log.warn({ err: error, endpoint: ctx.endpoint }, "ClearML answer could not be encoded"),
+    );
+    send(res, encoded, log);
 
     async function answer(): Promise<Result> {
       if (parsed.kind === "unsupported-version") {
         return failure(
           400,
           Subcode.none,
-          `unsupported API version ${parsed.version}: ${SERVED_VERSIONS_TEXT}`,
+          `unsupported API version ${truncateForMessage(parsed.version)}: ${SERVED_VERSIONS_TEXT}`,
         );
       }
       const endpoint = endpoints.get(parsed.path);
       if (endpoint === undefined) {
-        return failure(404, Subcode.none, `unknown endpoint ${ctx.endpoint}`);
+        return failure(404, Subcode.none, `unknown endpoint ${truncateForMessage(ctx.endpoint)}`);
       }
       if (req.method !== "GET" && req.method !== "POST") {
-        return failure(405, Subcode.none, `method ${req.method} not allowed: use GET or POST`);
+        return failure(
+          405,
+          Subcode.none,
+          `method ${truncateForMessage(req.method ?? "")} not allowed: use GET or POST`,
+        );
       }
+      // Never inflated: a small compressed body can unpack to gigabytes, and ClearML clients send
+      // plain JSON.
+      const encoding = header(req.headers, "content-encoding")?.trim().toLowerCase();
+      if (encoding !== undefined && encoding !== "" && encoding !== "identity") {
+        return failure(
+          415,
+          Subcode.none,
+          `Content-Encoding ${truncateForMessage(encoding)} is not accepted: send the JSON body uncompressed`,
+        );
+      }
+      // Credentials before the body: a stranger learns nothing from how a request is checked.
+      const context = await options.contextOf(req, endpoint.operation.method);
       const body = await readBody(req);
       if (body === undefined) {
         return failure(413, Subcode.none, `request body over ${MAX_BODY_BYTES} bytes`);
@@ -71,17 +96,18 @@ export function clearmlHandler(options: CompatOptions) {
       try {
         json = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
       } catch (error) {
-        return failure(400, Subcode.none, `malformed JSON body: ${(error as Error).message}`);
+        return failure(
+          400,
+          Subcode.none,
+          `malformed JSON body: ${truncateForMessage((error as Error).message)}`,
+        );
       }
-      const { method, invoke } = endpoint.operation;
-      const request = messageFromClearml(method.input, json);
-      const response = await invoke(request, options.callContextOf(req));
-      return {
-        resultCode: 200,
-        subcode: 0,
-        message: "OK",
-        data: messageToClearml(method.output, response),
-      };
+      json = withQueryFields(endpoint.operation.method.input, json, parsed.query);
+      const data = await endpoint.operation.call(json, {
+        context,
+        authorization: header(req.headers, "authorization"),
+      });
+      return { resultCode: 200, subcode: 0, message: "OK", data };
     }
   };
 }
@@ -103,12 +129,17 @@ async function readBody(req: NodeRequest): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
-function send(res: NodeResponse, status: number, body: JsonObject): void {
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader("content-type", "application/json");
-  res.setHeader("content-length", Buffer.byteLength(text));
-  res.end(text);
+/** Writes the answer; if the response cannot take it (the client went away), drops it quietly. */
+function send(res: NodeResponse, { status, text }: EncodedAnswer, log: Logger): void {
+  try {
+    res.statusCode = status;
+    res.setHeader("content-type", "application/json");
+    res.setHeader("content-length", Buffer.byteLength(text));
+    res.end(text);
+  } catch (error) {
+    log.debug({ err: error }, "ClearML answer could not be written");
+    res.destroy();
+  }
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {

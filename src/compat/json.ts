@@ -9,7 +9,8 @@ import {
   ScalarType,
   toJson,
 } from "@bufbuild/protobuf";
-import { invalidArgument } from "../workers/errors.js";
+import { invalidArgument } from "../core/errors.js";
+import { quoteForMessage } from "../core/truncate.js";
 
 /**
  * ClearML's JSON next to the protos' JSON: field names are the proto (snake_case) names, integers
@@ -76,6 +77,10 @@ function singleToProtoJson(field: DescField, value: JsonValue, path: string): Js
   switch (scalar) {
     case ScalarType.STRING:
       if (typeof value !== "string") throw invalidArgument(`${path}: expected a string`);
+      // A lone surrogate ("\ud800") parses as JSON but is no Unicode text: protobuf cannot encode it.
+      if (LONE_SURROGATE.test(value)) {
+        throw invalidArgument(`${path}: not valid Unicode text (it holds a lone surrogate)`);
+      }
       return value;
     case ScalarType.BOOL:
       if (typeof value !== "boolean") throw invalidArgument(`${path}: expected true or false`);
@@ -86,11 +91,16 @@ function singleToProtoJson(field: DescField, value: JsonValue, path: string): Js
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT:
       if (typeof value !== "number") throw invalidArgument(`${path}: expected a number`);
+      // JSON.parse turns 1e400 into Infinity.
+      if (!Number.isFinite(value)) throw invalidArgument(`${path}: ${value} is out of range`);
       return value;
     default:
       return integerToProtoJson(scalar, value, path);
   }
 }
+
+/** In a /u pattern a surrogate pair is one code point, so this finds unpaired halves only. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 const INT32_TYPES = new Set([ScalarType.INT32, ScalarType.SINT32, ScalarType.SFIXED32]);
 const UINT32_TYPES = new Set([ScalarType.UINT32, ScalarType.FIXED32]);
@@ -118,7 +128,7 @@ function enumToProtoJson(enumeration: DescEnum, value: JsonValue, path: string):
     if (match !== undefined) return match.name;
   }
   throw invalidArgument(
-    `${path}: ${JSON.stringify(value)} is not one of ${names.map((n) => `"${n}"`).join(", ")}`,
+    `${path}: ${describeValue(value)} is not one of ${names.map((n) => `"${n}"`).join(", ")}`,
   );
 }
 
@@ -173,6 +183,16 @@ function is64BitInteger(scalar: ScalarType): boolean {
     scalar === ScalarType.FIXED64 ||
     scalar === ScalarType.SFIXED64
   );
+}
+
+/**
+ * A client value for an error message, cut short. Lists and objects are named, not printed: a
+ * deeply nested one would overflow the stack of JSON.stringify.
+ */
+function describeValue(value: JsonValue): string {
+  if (Array.isArray(value)) return "a list";
+  if (isObject(value)) return "an object";
+  return quoteForMessage(value);
 }
 
 function isObject(value: unknown): value is JsonObject {

@@ -1,4 +1,4 @@
-import type { PresenceEvent } from "./store.js";
+import type { PresenceEvent } from "../core/presence-store.js";
 
 type Listener = (event: PresenceEvent) => void;
 

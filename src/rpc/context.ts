@@ -1,14 +1,25 @@
-import { createContextKey, type HandlerContext } from "@connectrpc/connect";
-import { type CallContext, DEFAULT_IDENTITY } from "../workers/identity.js";
+import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import type { CallContext } from "../core/identity.js";
 
-/** Set per request by the server from headers and socket; read by every handler. */
-export const callContextKey = createContextKey<CallContext>(
-  { identity: DEFAULT_IDENTITY },
-  { description: "muster call context" },
-);
+/**
+ * Set per call by the authentication interceptor (auth-interceptor.ts) once the caller is known and
+ * may make the call; read by every handler. Unset means the interceptor did not run: fail closed.
+ */
+export const callContextKey = createContextKey<CallContext | undefined>(undefined, {
+  description: "muster call context",
+});
+
+/** The client's address, set per request by the server from headers and socket. */
+export const clientIpKey = createContextKey<string | undefined>(undefined, {
+  description: "muster client address",
+});
 
 export function callContextOf(ctx: HandlerContext): CallContext {
-  return ctx.values.get(callContextKey);
+  const context = ctx.values.get(callContextKey);
+  if (context === undefined) {
+    throw new ConnectError("call reached a handler unauthenticated", Code.Internal);
+  }
+  return context;
 }
 
 type HeaderValue = string | string[] | undefined;

@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { ApiError, Subcode } from "./errors.js";
+import { ApiError, Subcode } from "../core/errors.js";
 
 /**
  * Buffers events pushed by a store for one streaming call and hands them out as an async

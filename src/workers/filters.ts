@@ -1,5 +1,6 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Worker } from "../gen/muster/workers/v1/types_pb.js";
+import { globMatcher } from "./glob.js";
 
 /** The filters get_all and get_count share. */
 export interface WorkerFilter {
@@ -21,27 +22,16 @@ function tagMatcher(filter: readonly string[]): (tags: readonly string[]) => boo
   };
 }
 
-/** A glob on the whole worker id: "*" is any run of characters, "?" exactly one. */
-export function globToRegExp(glob: string): RegExp {
-  let source = "";
-  for (const ch of glob) {
-    if (ch === "*") source += ".*";
-    else if (ch === "?") source += ".";
-    else source += ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&");
-  }
-  return new RegExp(`^${source}$`, "su");
-}
-
 export function workerMatcher(filter: WorkerFilter, nowMs: number): (worker: Worker) => boolean {
   const hasTags = tagMatcher(filter.tags);
   const hasSystemTags = tagMatcher(filter.systemTags);
-  const pattern = filter.workerPattern === "" ? undefined : globToRegExp(filter.workerPattern);
+  const pattern = filter.workerPattern === "" ? undefined : globMatcher(filter.workerPattern);
   const activeSinceMs = nowMs - filter.lastSeenSeconds * 1000;
   return (worker) => {
     if (filter.lastSeenSeconds > 0 && lastActivityMs(worker) < activeSinceMs) {
       return false;
     }
-    if (pattern !== undefined && !pattern.test(worker.id)) return false;
+    if (pattern !== undefined && !pattern(worker.id)) return false;
     return hasTags(worker.tags) && hasSystemTags(worker.systemTags);
   };
 }

@@ -1,6 +1,15 @@
 import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
+import { bucketRange } from "../core/buckets.js";
+import type { Clock } from "../core/clock.js";
+import { DEFAULT_MAX_BUCKETS } from "../core/defaults.js";
+import { ApiError, invalidArgument, Subcode } from "../core/errors.js";
+import type { CallContext } from "../core/identity.js";
+import { isMetricKey, samplesOf } from "../core/machine-stats.js";
+import type { PresenceEvent, PresenceStore, WorkerKey } from "../core/presence-store.js";
+import type { MetricRequest, StatsStore } from "../core/stats-store.js";
+import { quoteForMessage } from "../core/truncate.js";
 import { type PresenceRecord, PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
 import {
   ActivitySeriesSchema,
@@ -52,15 +61,11 @@ import {
   WatchWorkersResponseSchema,
   LeftReason as WireLeftReason,
 } from "../gen/muster/workers/v1/workers_pb.js";
-import type { PresenceEvent, PresenceStore, WorkerKey } from "../presence/store.js";
-import type { MetricRequest, StatsStore } from "../stats/store.js";
-import { bucketRange } from "./buckets.js";
-import type { Clock } from "./clock.js";
-import { ApiError, invalidArgument, Subcode } from "./errors.js";
+import type { WorkersApi } from "./api.js";
+import { checkEntryLists, checkEntrySize } from "./entry-limits.js";
 import { EventQueue } from "./event-queue.js";
 import { type WorkerFilter, workerMatcher } from "./filters.js";
-import type { CallContext } from "./identity.js";
-import { isMetricKey, samplesOf } from "./machine-stats.js";
+import { activitySeriesOf, workerStatsOf } from "./stats-answers.js";
 import { checkReportTime, reportTimeMs } from "./timestamps.js";
 import { validate } from "./validation.js";
 
@@ -80,7 +85,7 @@ export interface ServiceOptions {
 export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
   defaultTimeoutSeconds: 600,
   defaultLastSeenSeconds: 3600,
-  maxBuckets: 10_000,
+  maxBuckets: DEFAULT_MAX_BUCKETS,
   autoRegister: true,
   maxPendingEvents: 10_000,
 };
@@ -96,7 +101,7 @@ export interface ServiceDeps {
  * The workers service: every endpoint's behaviour, independent of transport and storage. Each
  * method validates its request against the proto's rules first, and throws ApiError on bad input.
  */
-export class WorkersService {
+export class WorkersServiceImpl implements WorkersApi {
   private readonly presence: PresenceStore;
   private readonly stats: StatsStore;
   private readonly clock: Clock;
@@ -118,6 +123,7 @@ export class WorkersService {
       worker.queues = request.queues.map((id) => create(QueueEntrySchema, { id }));
       worker.tags = [...request.tags];
       worker.systemTags = [...request.systemTags];
+      checkEntrySize(worker);
       return record;
     });
     return create(RegisterResponseSchema);
@@ -134,6 +140,9 @@ export class WorkersService {
     ctx: CallContext,
   ): Promise<StatusReportResponse> {
     validate(StatusReportRequestSchema, request);
+    // The stored entry is checked again once merged; this catches an over-large report before its
+    // samples are recorded.
+    checkEntryLists(request.tags, request.systemTags, request.queues);
     const now = this.clock.now();
     const timeMs = reportTimeMs(request.timestamp);
     checkReportTime(timeMs, now);
@@ -142,10 +151,16 @@ export class WorkersService {
         throw new ApiError(
           Code.InvalidArgument,
           Subcode.unknownWorker,
-          `worker: ${JSON.stringify(request.worker)} is not registered`,
+          `worker: ${quoteForMessage(request.worker)} is not registered`,
         );
       }
-      return applyReport(current ?? this.newRecord(ctx, request.worker, now, 0), request, now);
+      const record = applyReport(
+        current ?? this.newRecord(ctx, request.worker, now, 0),
+        request,
+        now,
+      );
+      if (record.worker !== undefined) checkEntrySize(record.worker);
+      return record;
     });
     const stats = this.stats.record({
       company: ctx.identity.company,
@@ -172,13 +187,23 @@ export class WorkersService {
 
   async getCount(request: GetCountRequest, ctx: CallContext): Promise<GetCountResponse> {
     validate(GetCountRequestSchema, request);
-    const workers = await this.liveRecords(ctx, this.clock.now(), {
+    const filter: WorkerFilter = {
       lastSeenSeconds: request.lastSeen,
       tags: request.tags,
       systemTags: request.systemTags,
       workerPattern: request.workerPattern,
-    });
-    return create(GetCountResponseSchema, { count: workers.length });
+    };
+    const unfiltered =
+      filter.lastSeenSeconds === 0 &&
+      filter.tags.length === 0 &&
+      filter.systemTags.length === 0 &&
+      filter.workerPattern === "";
+    // Without filters the store counts (O(1) in memory); with them, matches are counted, not sorted.
+    const count = unfiltered
+      ? await this.presence.count(ctx.identity.company)
+      : (await this.presence.list(ctx.identity.company)).filter(matching(filter, this.clock.now()))
+          .length;
+    return create(GetCountResponseSchema, { count });
   }
 
   async getStats(request: GetStatsRequest, ctx: CallContext): Promise<GetStatsResponse> {
@@ -190,14 +215,14 @@ export class WorkersService {
       request.interval,
       this.options.maxBuckets,
     );
-    const workers = await this.stats.stats({
+    const rows = this.stats.stats({
       company: ctx.identity.company,
       workers: request.workerIds,
       range,
       metrics,
       splitByVariant: request.splitByVariant,
     });
-    return create(GetStatsResponseSchema, { workers });
+    return create(GetStatsResponseSchema, { workers: await workerStatsOf(rows, metrics) });
   }
 
   async getActivityReport(
@@ -211,7 +236,8 @@ export class WorkersService {
       request.interval,
       this.options.maxBuckets,
     );
-    const activity = await this.stats.activity({ company: ctx.identity.company, range });
+    const rows = this.stats.activity({ company: ctx.identity.company, range });
+    const activity = await activitySeriesOf(rows, range);
     const dates = activity.dates.map((d) => BigInt(d));
     return create(GetActivityReportResponseSchema, {
       total: create(ActivitySeriesSchema, { dates, counts: activity.total }),
@@ -231,7 +257,7 @@ export class WorkersService {
         Subcode.statsNotFound,
         request.workerIds.length === 0
           ? "no statistics recorded for any worker"
-          : `no statistics recorded for worker_ids ${JSON.stringify(request.workerIds)}`,
+          : `no statistics recorded for worker_ids ${quoteForMessage(request.workerIds)}`,
       );
     }
     return create(GetMetricKeysResponseSchema, {
@@ -267,10 +293,9 @@ export class WorkersService {
     now: number,
     filter: WorkerFilter,
   ): Promise<PresenceRecord[]> {
-    const matches = workerMatcher(filter, now);
     const records = await this.presence.list(ctx.identity.company);
     return records
-      .filter((record) => record.worker !== undefined && matches(record.worker))
+      .filter(matching(filter, now))
       .sort((a, b) => byIdThenUser(a.worker as Worker, b.worker as Worker));
   }
 
@@ -357,6 +382,11 @@ function eventResponse(event: PresenceEvent, nowMs: number): WatchWorkersRespons
   return create(WatchWorkersResponseSchema, { event: { case: event.kind, value: worker } });
 }
 
+function matching(filter: WorkerFilter, nowMs: number): (record: PresenceRecord) => boolean {
+  const matches = workerMatcher(filter, nowMs);
+  return (record) => record.worker !== undefined && matches(record.worker);
+}
+
 function byIdThenUser(a: Worker, b: Worker): number {
   if (a.id !== b.id) return a.id < b.id ? -1 : 1;
   const ua = a.user?.id ?? "";
@@ -372,7 +402,7 @@ function metricRequests(items: readonly StatItem[]): MetricRequest[] {
   const byMetric = new Map<string, Aggregation[]>();
   items.forEach((item, index) => {
     if (!isMetricKey(item.key)) {
-      throw invalidArgument(`items[${index}].key: unknown metric key ${JSON.stringify(item.key)}`);
+      throw invalidArgument(`items[${index}].key: unknown metric key ${quoteForMessage(item.key)}`);
     }
     const aggregation =
       item.aggregation !== Aggregation.UNSPECIFIED

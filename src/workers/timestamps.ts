@@ -1,4 +1,4 @@
-import { invalidArgument } from "./errors.js";
+import { invalidArgument } from "../core/errors.js";
 
 /** A report timestamp of at least this is milliseconds (the ClearML agent's unit), else seconds. */
 const MILLISECONDS_THRESHOLD = 100_000_000_000;

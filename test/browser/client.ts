@@ -1,7 +1,54 @@
 // Runs in headless Chromium: calls muster with connect-web, over Connect JSON and gRPC-Web.
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  createClient,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { AuthService } from "../../src/gen/muster/auth/v1/auth_pb.js";
 import { WorkersService } from "../../src/gen/muster/workers/v1/workers_pb.js";
+
+/** Sends an Authorization header with every call. */
+const authorization =
+  (value: string): Interceptor =>
+  (next) =>
+  (req) => {
+    req.header.set("Authorization", value);
+    return next(req);
+  };
+
+/**
+ * Logs in (AuthService/Login with Basic credentials) and runs a session with the token on both
+ * transports; also reports what a call without credentials gets.
+ */
+async function loggedIn(baseUrl: string, accessKey: string, secretKey: string) {
+  let refused: string | undefined;
+  try {
+    await createClient(WorkersService, createConnectTransport({ baseUrl })).getCount({});
+  } catch (e) {
+    refused = Code[ConnectError.from(e).code];
+  }
+  const basic = authorization(`Basic ${btoa(`${accessKey}:${secretKey}`)}`);
+  const { token } = await createClient(
+    AuthService,
+    createConnectTransport({ baseUrl, interceptors: [basic] }),
+  ).login({});
+  const bearer = [authorization(`Bearer ${token}`)];
+  return {
+    refused,
+    tokenSegments: token.split(".").length,
+    connect: await session(
+      createConnectTransport({ baseUrl, interceptors: bearer }),
+      "browser-connect",
+    ),
+    grpcWeb: await session(
+      createGrpcWebTransport({ baseUrl, interceptors: bearer }),
+      "browser-grpc-web",
+    ),
+  };
+}
 
 async function session(transport: Transport, worker: string) {
   const client = createClient(WorkersService, transport);
@@ -37,6 +84,7 @@ Object.assign(globalThis, {
     connect: await session(createConnectTransport({ baseUrl }), "browser-connect"),
     grpcWeb: await session(createGrpcWebTransport({ baseUrl }), "browser-grpc-web"),
   }),
+  runMusterLoggedIn: loggedIn,
   tryMuster: async (baseUrl: string) => {
     try {
       await createClient(WorkersService, createConnectTransport({ baseUrl })).getCount({});

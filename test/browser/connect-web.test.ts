@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentialsFile, KEYS } from "../support/auth.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
@@ -67,18 +68,26 @@ describe("connect-web in headless Chromium", () => {
   let page: Awaited<ReturnType<typeof servePage>>;
   let allowed: TestServer;
   let closed: TestServer;
+  let secured: TestServer;
+  let file: Awaited<ReturnType<typeof credentialsFile>>;
   let browser: Browser;
 
   beforeAll(async () => {
     page = await servePage(await bundleClient());
     allowed = await startTestServer({}, { corsOrigins: [page.url] });
     closed = await startTestServer();
+    file = await credentialsFile();
+    secured = await startTestServer(
+      {},
+      { corsOrigins: [page.url], credentials: await file.load() },
+    );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([allowed?.close(), closed?.close(), page?.close()]);
+    await Promise.all([allowed?.close(), closed?.close(), secured?.close(), page?.close()]);
+    await file?.remove();
   });
 
   it("calls every kind of RPC over Connect and gRPC-Web from another origin", async () => {
@@ -100,6 +109,27 @@ describe("connect-web in headless Chromium", () => {
     expect(result).toEqual({
       connect: expected("browser-connect"),
       grpcWeb: expected("browser-grpc-web"),
+    });
+  });
+
+  it("logs in with Basic credentials and calls with the token, over Connect and gRPC-Web", async () => {
+    const tab = await browser.newPage();
+    await tab.goto(page.url);
+    const { accessKey, secretKey } = KEYS.acmeUser;
+    const result = await tab.evaluate(
+      ([url, key, secret]) =>
+        (
+          globalThis as never as {
+            runMusterLoggedIn: (u: string, k: string, s: string) => unknown;
+          }
+        ).runMusterLoggedIn(url, key, secret),
+      [secured.url, accessKey, secretKey] as const,
+    );
+    expect(result).toMatchObject({
+      refused: "Unauthenticated",
+      tokenSegments: 3,
+      connect: { listed: [{ id: "browser-connect", tags: ["browser"] }] },
+      grpcWeb: { listed: [{ id: "browser-grpc-web", tags: ["browser"] }] },
     });
   });
 

@@ -1,5 +1,5 @@
-import type { PresenceStore } from "../../src/presence/store.js";
-import type { StatsStore } from "../../src/stats/store.js";
+import type { PresenceStore } from "../../src/core/presence-store.js";
+import type { StatsStore } from "../../src/core/stats-store.js";
 import type { ManualClock } from "../support/clock.js";
 
 /**

@@ -2,15 +2,15 @@ import { create } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Subcode } from "../../src/core/errors.js";
+import { type CallContext, DEFAULT_IDENTITY } from "../../src/core/identity.js";
 import { Aggregation, type Worker } from "../../src/gen/muster/workers/v1/types_pb.js";
 import {
   LeftReason,
   WatchWorkersRequestSchema,
   type WatchWorkersResponse,
 } from "../../src/gen/muster/workers/v1/workers_pb.js";
-import { Subcode } from "../../src/workers/errors.js";
-import { type CallContext, DEFAULT_IDENTITY } from "../../src/workers/identity.js";
-import { type ServiceOptions, WorkersService } from "../../src/workers/service.js";
+import { type ServiceOptions, WorkersServiceImpl } from "../../src/workers/service.js";
 import { ManualClock } from "../support/clock.js";
 import { client, expectApiError } from "../support/service.js";
 import type { StoreFactory, StoreFixture } from "./fixture.js";
@@ -20,19 +20,20 @@ const ctx: CallContext = { identity: DEFAULT_IDENTITY, clientIp: "192.0.2.10" };
 const otherCompany: CallContext = { identity: { company: "acme", user: "ops" } };
 
 /**
- * Every behaviour of the workers service (spec sections 3-5) against one pair of stores. The clock
- * starts on an hour boundary a few hours back, so bucket edges are known and all data is recent.
+ * Every behaviour of the workers service (docs/clearml-compatibility.md) against one pair of
+ * stores. The clock starts on an hour boundary a few hours back, so bucket edges are known and all
+ * data is recent.
  */
 export function serviceContract(name: string, factory: StoreFactory): void {
   describe(`workers service on ${name}`, () => {
     let clock: ManualClock;
     let fixture: StoreFixture;
-    let service: WorkersService;
+    let service: WorkersServiceImpl;
     let api: ReturnType<typeof client>;
     let t0: number;
 
     const start = async (options: Partial<ServiceOptions> = {}) => {
-      service = new WorkersService({
+      service = new WorkersServiceImpl({
         presence: fixture.presence,
         stats: fixture.stats,
         clock,

@@ -1,9 +1,12 @@
 """A Python daemon's view of muster: stubs generated from the protos with grpcio-tools, over gRPC.
 
-Usage: client.py PROTO_DIR HOST:PORT. Generates the stubs into a temporary directory, calls every
-unary RPC, checks the answers, and exits non-zero on the first surprise.
+Usage: client.py PROTO_DIR HOST:PORT [ACCESS_KEY SECRET_KEY]. Generates the stubs into a temporary
+directory, calls every unary RPC, checks the answers, and exits non-zero on the first surprise. Given
+an access key and secret, it first logs in (AuthService.Login with Basic credentials) and sends the
+token with every call.
 """
 
+import base64
 import importlib
 import sys
 import tempfile
@@ -24,6 +27,38 @@ def generate(proto_dir: Path, out: Path) -> None:
         sys.exit("protoc failed")
 
 
+class BearerToken(grpc.UnaryUnaryClientInterceptor):
+    """Sends `authorization: Bearer <token>` with every unary call."""
+
+    def __init__(self, token: str) -> None:
+        self.metadata = (("authorization", f"Bearer {token}"),)
+
+    def intercept_unary_unary(self, continuation, details, request):
+        # grpc passes the details as a namedtuple: _replace makes a copy with the metadata added.
+        details = details._replace(metadata=tuple(details.metadata or ()) + self.metadata)
+        return continuation(details, request)
+
+
+def login(channel: grpc.Channel, access_key: str, secret_key: str) -> grpc.Channel:
+    """Trades the key for a token (checking that a call without one is refused) and returns a
+    channel that sends the token."""
+    pb = importlib.import_module("muster.workers.v1.workers_pb2")
+    rpc = importlib.import_module("muster.workers.v1.workers_pb2_grpc")
+    auth = importlib.import_module("muster.auth.v1.auth_pb2")
+    auth_rpc = importlib.import_module("muster.auth.v1.auth_pb2_grpc")
+    try:
+        rpc.WorkersServiceStub(channel).GetCount(pb.GetCountRequest())
+        expect(False, "a call without credentials was accepted")
+    except grpc.RpcError as error:
+        expect(error.code() == grpc.StatusCode.UNAUTHENTICATED, f"code {error.code()}")
+    basic = base64.b64encode(f"{access_key}:{secret_key}".encode()).decode()
+    token = auth_rpc.AuthServiceStub(channel).Login(
+        auth.LoginRequest(), metadata=(("authorization", f"Basic {basic}"),)
+    ).token
+    expect(token.count(".") == 2, f"token {token!r} is not a JWT")
+    return grpc.intercept_channel(channel, BearerToken(token))
+
+
 def expect(condition: bool, what: str) -> None:
     if not condition:
         sys.exit(f"unexpected: {what}")
@@ -38,7 +73,8 @@ def main() -> None:
         types = importlib.import_module("muster.workers.v1.types_pb2")
         rpc = importlib.import_module("muster.workers.v1.workers_pb2_grpc")
 
-        with grpc.insecure_channel(address) as channel:
+        with grpc.insecure_channel(address) as plain:
+            channel = login(plain, sys.argv[3], sys.argv[4]) if len(sys.argv) == 5 else plain
             client = rpc.WorkersServiceStub(channel)
             worker = "py-daemon:gpu0"
             client.Register(pb.RegisterRequest(worker=worker, timeout=90, queues=["q"], tags=["py"]))

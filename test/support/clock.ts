@@ -1,4 +1,4 @@
-import type { Clock } from "../../src/workers/clock.js";
+import type { Clock } from "../../src/core/clock.js";
 
 /** A clock tests move by hand. It starts at the real time, so stores with real TTLs stay sane. */
 export class ManualClock implements Clock {

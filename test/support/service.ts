@@ -1,6 +1,8 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { expect } from "vitest";
+import { ApiError } from "../../src/core/errors.js";
+import type { CallContext } from "../../src/core/identity.js";
 import {
   GetActivityReportRequestSchema,
   GetAllRequestSchema,
@@ -11,12 +13,10 @@ import {
   StatusReportRequestSchema,
   UnregisterRequestSchema,
 } from "../../src/gen/muster/workers/v1/workers_pb.js";
-import { ApiError } from "../../src/workers/errors.js";
-import type { CallContext } from "../../src/workers/identity.js";
-import type { WorkersService } from "../../src/workers/service.js";
+import type { WorkersServiceImpl } from "../../src/workers/service.js";
 
 /** Calls the service with plain init objects, as a test reads best. */
-export function client(service: WorkersService, ctx: CallContext) {
+export function client(service: WorkersServiceImpl, ctx: CallContext) {
   return {
     register: (init: MessageInitShape<typeof RegisterRequestSchema>) =>
       service.register(create(RegisterRequestSchema, init), ctx),

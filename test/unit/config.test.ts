@@ -12,6 +12,7 @@ describe("configuration", () => {
       influxUrl: "http://127.0.0.1:8086",
       influxDb: "muster",
       maxBuckets: 10_000,
+      maxConnections: 10_000,
     });
   });
 
@@ -34,6 +35,7 @@ describe("configuration", () => {
     [["--stats-retention", "7 days"], "--stats-retention"],
     [["--stats-max-samples", "-1"], "--stats-max-samples"],
     [["--max-buckets", "0"], "--max-buckets"],
+    [["--max-connections", "none"], "--max-connections"],
     [["--cors-origins", "https://ui.example.com/path"], "--cors-origins"],
     [["--bogus", "1"], "--bogus"],
   ])("refuses %j with a message naming %s", (argv, flag) => {
@@ -55,7 +57,65 @@ describe("configuration", () => {
     expect(origins([], { MUSTER_CORS_ORIGINS: "*" })).toEqual(["*"]);
   });
 
+  it("serves the dashboard unless --ui off or MUSTER_UI=off", () => {
+    const ui = (argv: string[], env: Record<string, string> = {}) => {
+      const config = loadConfig(argv, env);
+      if (config === "help") throw new Error("unexpected --help");
+      return config.ui;
+    };
+    expect(ui([])).toBe(true);
+    expect(ui(["--ui", "off"])).toBe(false);
+    expect(ui([], { MUSTER_UI: "off" })).toBe(false);
+    expect(ui(["--ui", "on"], { MUSTER_UI: "off" })).toBe(true);
+    expect(() => ui(["--ui", "maybe"])).toThrow("--ui: expected one of on, off");
+  });
+
   it("names the environment variable when the bad value came from there", () => {
     expect(() => loadConfig([], { MUSTER_STATS: "sqlite" })).toThrow("MUSTER_STATS");
+  });
+
+  it("reads the auth settings: credentials, token secret file, queues, allow-anonymous", () => {
+    expect(loadConfig([], {})).toMatchObject({
+      credentials: undefined,
+      tokenSecretFile: undefined,
+      queues: ["default"],
+      allowAnonymous: false,
+    });
+    expect(
+      loadConfig(["--credentials", "c.json", "--queues", "default, gpu"], {
+        MUSTER_TOKEN_SECRET_FILE: "s.key",
+      }),
+    ).toMatchObject({
+      credentials: "c.json",
+      tokenSecretFile: "s.key",
+      queues: ["default", "gpu"],
+    });
+    expect(loadConfig(["--allow-anonymous"], {})).toMatchObject({ allowAnonymous: true });
+    expect(loadConfig([], { MUSTER_ALLOW_ANONYMOUS: "1" })).toMatchObject({ allowAnonymous: true });
+    expect(() => loadConfig([], { MUSTER_ALLOW_ANONYMOUS: "maybe" })).toThrow(
+      "MUSTER_ALLOW_ANONYMOUS",
+    );
+    expect(() => loadConfig(["--queues", "a,b,a"], {})).toThrow("--queues");
+  });
+
+  it.each([
+    ["127.0.0.1:8008", true],
+    ["127.1.2.3:8008", true],
+    ["[::1]:8008", true],
+    ["localhost:8008", true],
+    ["0.0.0.0:8008", false],
+    ["[::]:8008", false],
+    ["10.0.0.5:8008", false],
+  ])("--listen %s without --credentials starts: %s", (listen, starts) => {
+    const load = () => loadConfig(["--listen", listen], {});
+    if (starts) expect(load()).toMatchObject({ port: 8008 });
+    else expect(load).toThrow(/--listen: .* is not a loopback address/);
+    // Either credentials or --allow-anonymous lets it listen anywhere.
+    expect(loadConfig(["--listen", listen, "--credentials", "c.json"], {})).toMatchObject({
+      port: 8008,
+    });
+    expect(loadConfig(["--listen", listen, "--allow-anonymous"], {})).toMatchObject({
+      allowAnonymous: true,
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DeadlineHeap } from "../../src/presence/deadline-heap.js";
+import { DeadlineHeap } from "../../src/presence/memory/deadline-heap.js";
 
 describe("DeadlineHeap", () => {
   it("pops expired ids earliest first, one node per id however often it moves", () => {

@@ -1,13 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
+import { bucketRange } from "../../src/core/buckets.js";
+import { DEFAULT_IDENTITY } from "../../src/core/identity.js";
 import { PresenceRecordSchema } from "../../src/gen/muster/presence/v1/record_pb.js";
-import { MemoryPresenceStore } from "../../src/presence/memory.js";
-import { MemoryStatsStore } from "../../src/stats/memory.js";
-import { bucketRange } from "../../src/workers/buckets.js";
-import { DEFAULT_IDENTITY } from "../../src/workers/identity.js";
-import { WorkersService } from "../../src/workers/service.js";
+import { Aggregation } from "../../src/gen/muster/workers/v1/types_pb.js";
+import { MemoryPresenceStore } from "../../src/presence/memory/memory-presence-store.js";
+import { MemoryStatsStore } from "../../src/stats/memory/memory-stats-store.js";
+import { WorkersServiceImpl } from "../../src/workers/service.js";
 import { ManualClock } from "../support/clock.js";
+import { collect } from "../support/rows.js";
 import { client } from "../support/service.js";
 
 const record = (id: string, atMs: number, timeoutSeconds: number) =>
@@ -77,15 +79,17 @@ describe("memory stats store limits", () => {
     // Each report is one activity point plus one sample.
     expect(store.sampleCount).toBe(100);
     const range = bucketRange(clock.now() / 1000 - 100, clock.now() / 1000, 1000, 10);
-    const [worker] = await store.stats({
-      company: "c",
-      workers: [],
-      range,
-      metrics: [{ metric: "cpu_usage", aggregations: [2] }],
-      splitByVariant: false,
-    });
+    const rows = await collect(
+      store.stats({
+        company: "c",
+        workers: [],
+        range,
+        metrics: [{ metric: "cpu_usage", aggregations: [Aggregation.MIN] }],
+        splitByVariant: false,
+      }),
+    );
     // 160 points were written, 100 kept: the 30 oldest reports lost both their points.
-    expect(worker?.metrics[0]?.stats[0]?.values).toEqual([30]);
+    expect(rows.map((r) => r.value)).toEqual([30]);
   });
 
   it("drops samples older than the retention window as new ones arrive", async () => {
@@ -114,7 +118,7 @@ describe("status reports and stored records", () => {
   it("leave a record a reader already holds unchanged", async () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 29, 12));
     const presence = new MemoryPresenceStore(clock);
-    const service = new WorkersService({ presence, stats: new MemoryStatsStore(clock), clock });
+    const service = new WorkersServiceImpl({ presence, stats: new MemoryStatsStore(clock), clock });
     try {
       const api = client(service, { identity: DEFAULT_IDENTITY });
       await api.statusReport({

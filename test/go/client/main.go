@@ -1,13 +1,17 @@
 // A Go daemon's view of muster: generated stubs (gen/go) over plain gRPC. It calls every unary
-// RPC, checks the answers, and exits non-zero on the first surprise. Run by test/e2e/go-client.test.ts.
+// RPC, checks the answers, and exits non-zero on the first surprise. Given an access key and secret,
+// it first logs in (AuthService.Login with Basic credentials) and sends the token with every call.
+// Run by test/e2e/go-client.test.ts.
 package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"time"
 
+	authv1 "muster.local/gen/go/muster/auth/v1"
 	workersv1 "muster.local/gen/go/muster/workers/v1"
 
 	"google.golang.org/grpc"
@@ -18,8 +22,8 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fail("usage: client HOST:PORT")
+	if len(os.Args) != 2 && len(os.Args) != 4 {
+		fail("usage: client HOST:PORT [ACCESS_KEY SECRET_KEY]")
 	}
 	conn, err := grpc.NewClient(os.Args[1], grpc.WithTransportCredentials(insecure.NewCredentials()))
 	check(err, "dial")
@@ -27,6 +31,9 @@ func main() {
 	client := workersv1.NewWorkersServiceClient(conn)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	if len(os.Args) == 4 {
+		ctx = login(ctx, conn, os.Args[2], os.Args[3])
+	}
 
 	const worker = "go-daemon:gpu0,1"
 	_, err = client.Register(ctx, &workersv1.RegisterRequest{Worker: worker, Timeout: 120, Tags: []string{"go"}})
@@ -113,6 +120,25 @@ func main() {
 	_, err = client.Unregister(ctx, &workersv1.UnregisterRequest{Worker: worker})
 	check(err, "Unregister")
 	fmt.Println("ok: every RPC answered as expected")
+}
+
+// login trades the key for a token and returns a context that sends it with every call; it also
+// checks that a call without credentials is refused.
+func login(ctx context.Context, conn *grpc.ClientConn, accessKey, secretKey string) context.Context {
+	_, err := workersv1.NewWorkersServiceClient(conn).GetCount(ctx, &workersv1.GetCountRequest{})
+	if status.Code(err) != codes.Unauthenticated {
+		fail("GetCount without credentials: %v, want UNAUTHENTICATED", err)
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte(accessKey + ":" + secretKey))
+	res, err := authv1.NewAuthServiceClient(conn).Login(
+		metadata.AppendToOutgoingContext(ctx, "authorization", "Basic "+basic),
+		&authv1.LoginRequest{},
+	)
+	check(err, "Login")
+	if res.Token == "" {
+		fail("Login: empty token")
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+res.Token)
 }
 
 func check(err error, what string) {

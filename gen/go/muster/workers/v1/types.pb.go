@@ -77,8 +77,8 @@ func (Aggregation) EnumDescriptor() ([]byte, []int) {
 	return file_muster_workers_v1_types_proto_rawDescGZIP(), []int{0}
 }
 
-// Machine statistics as a ClearML agent reports them. Lists are per device, scalars are machine
-// totals. The metric's category is the field name's prefix before the first "_"; a scalar's variant
+// Machine statistics as a ClearML agent reports them. Lists are per device (at most 1,024: a
+// machine has a few hundred GPUs or cores at most), scalars are machine totals. The metric's category is the field name's prefix before the first "_"; a scalar's variant
 // is "total", a list element's variant is its index. Keep that naming rule when adding fields: the
 // stats pipeline derives category and variant from this descriptor.
 type MachineStats struct {
@@ -945,14 +945,14 @@ var File_muster_workers_v1_types_proto protoreflect.FileDescriptor
 
 const file_muster_workers_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x1dmuster/workers/v1/types.proto\x12\x11muster.workers.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x06\n" +
-	"\fMachineStats\x12)\n" +
-	"\tcpu_usage\x18\x01 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\bcpuUsage\x125\n" +
-	"\x0fcpu_temperature\x18\x02 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\x0ecpuTemperature\x12)\n" +
-	"\tgpu_usage\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\bgpuUsage\x125\n" +
-	"\x0fgpu_temperature\x18\x04 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\x0egpuTemperature\x124\n" +
-	"\x0fgpu_memory_used\x18\x05 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\rgpuMemoryUsed\x124\n" +
-	"\x0fgpu_memory_free\x18\x06 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\rgpuMemoryFree\x12-\n" +
+	"\x1dmuster/workers/v1/types.proto\x12\x11muster.workers.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x06\n" +
+	"\fMachineStats\x12,\n" +
+	"\tcpu_usage\x18\x01 \x03(\x01B\x0f\xbaH\f\x92\x01\t\x10\x80\b\"\x04\x12\x02@\x01R\bcpuUsage\x128\n" +
+	"\x0fcpu_temperature\x18\x02 \x03(\x01B\x0f\xbaH\f\x92\x01\t\x10\x80\b\"\x04\x12\x02@\x01R\x0ecpuTemperature\x12,\n" +
+	"\tgpu_usage\x18\x03 \x03(\x01B\x0f\xbaH\f\x92\x01\t\x10\x80\b\"\x04\x12\x02@\x01R\bgpuUsage\x128\n" +
+	"\x0fgpu_temperature\x18\x04 \x03(\x01B\x0f\xbaH\f\x92\x01\t\x10\x80\b\"\x04\x12\x02@\x01R\x0egpuTemperature\x127\n" +
+	"\x0fgpu_memory_used\x18\x05 \x03(\x01B\x0f\xbaH\f\x92\x01\t\x10\x80\b\"\x04\x12\x02@\x01R\rgpuMemoryUsed\x127\n" +
+	"\x0fgpu_memory_free\x18\x06 \x03(\x01B\x0f\xbaH\f\x92\x01\t\x10\x80\b\"\x04\x12\x02@\x01R\rgpuMemoryFree\x12-\n" +
 	"\vmemory_used\x18\a \x01(\x01B\a\xbaH\x04\x12\x02@\x01H\x00R\n" +
 	"memoryUsed\x88\x01\x01\x12-\n" +
 	"\vmemory_free\x18\b \x01(\x01B\a\xbaH\x04\x12\x02@\x01H\x01R\n" +
@@ -1017,9 +1017,9 @@ const file_muster_workers_v1_types_proto_rawDesc = "" +
 	"\vsystem_tags\x18\x0e \x03(\tR\n" +
 	"systemTags\x12\x10\n" +
 	"\x03key\x18\x0f \x01(\tR\x03keyB\x05\n" +
-	"\x03_ip\"\xb6\x01\n" +
-	"\bStatItem\x12\x18\n" +
-	"\x03key\x18\x01 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x03key\x12J\n" +
+	"\x03_ip\"\xbb\x01\n" +
+	"\bStatItem\x12\x1d\n" +
+	"\x03key\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\x80\x02R\x03key\x12J\n" +
 	"\vaggregation\x18\x02 \x01(\x0e2\x1e.muster.workers.v1.AggregationB\b\xbaH\x05\x82\x01\x02\x10\x01R\vaggregation\x12D\n" +
 	"\bcategory\x18\x03 \x01(\x0e2\x1e.muster.workers.v1.AggregationB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcategory\"l\n" +
 	"\x10AggregationStats\x12@\n" +

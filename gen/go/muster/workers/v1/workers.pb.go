@@ -78,7 +78,7 @@ type RegisterRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The worker id, unique within the caller's company and user.
 	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
-	// The registration's time to live in seconds; 0 means the default, 600.
+	// The registration's time to live in seconds, at most 7 days; 0 means the default, 600.
 	Timeout int32 `protobuf:"varint,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	// Ids of the queues the worker listens to.
 	Queues        []string `protobuf:"bytes,3,rep,name=queues,proto3" json:"queues,omitempty"`
@@ -1234,11 +1234,12 @@ var File_muster_workers_v1_workers_proto protoreflect.FileDescriptor
 
 const file_muster_workers_v1_workers_proto_rawDesc = "" +
 	"\n" +
-	"\x1fmuster/workers/v1/workers.proto\x12\x11muster.workers.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1dmuster/workers/v1/types.proto\"\x9a\x02\n" +
+	"\x1fmuster/workers/v1/workers.proto\x12\x11muster.workers.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1dmuster/workers/v1/types.proto\"\xf9\x02\n" +
 	"\x0fRegisterRequest\x12#\n" +
-	"\x06worker\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\x80\x02R\x06worker\x12_\n" +
-	"\atimeout\x18\x02 \x01(\x05BE\xbaHB\xba\x01?\n" +
-	"\x14timeout_not_negative\x12\x1ctimeout must not be negative\x1a\tthis >= 0R\atimeout\x12(\n" +
+	"\x06worker\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\x80\x02R\x06worker\x12\xbd\x01\n" +
+	"\atimeout\x18\x02 \x01(\x05B\xa2\x01\xbaH\x9e\x01\xba\x01?\n" +
+	"\x14timeout_not_negative\x12\x1ctimeout must not be negative\x1a\tthis >= 0\xba\x01Y\n" +
+	"\x16timeout_at_most_7_days\x12/timeout must be at most 604800 seconds (7 days)\x1a\x0ethis <= 604800R\atimeout\x12(\n" +
 	"\x06queues\x18\x03 \x03(\tB\x10\xbaH\r\x92\x01\n" +
 	"\x10\xe8\a\"\x05r\x03\x18\x80\x02R\x06queues\x12$\n" +
 	"\x04tags\x18\x04 \x03(\tB\x10\xbaH\r\x92\x01\n" +
@@ -1281,10 +1282,11 @@ const file_muster_workers_v1_workers_proto_rawDesc = "" +
 	"systemTags\x12/\n" +
 	"\x0eworker_pattern\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\rworkerPattern\"(\n" +
 	"\x10GetCountResponse\x12\x14\n" +
-	"\x05count\x18\x01 \x01(\x05R\x05count\"\xbe\x03\n" +
-	"\x0fGetStatsRequest\x12\x1d\n" +
+	"\x05count\x18\x01 \x01(\x05R\x05count\"\xd0\x03\n" +
+	"\x0fGetStatsRequest\x12/\n" +
 	"\n" +
-	"worker_ids\x18\x01 \x03(\tR\tworkerIds\x12(\n" +
+	"worker_ids\x18\x01 \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\x10\xe8\a\"\x05r\x03\x18\x80\x02R\tworkerIds\x12(\n" +
 	"\tfrom_date\x18\x02 \x01(\x01B\x06\xbaH\x03\xc8\x01\x01H\x00R\bfromDate\x88\x01\x01\x12$\n" +
 	"\ato_date\x18\x03 \x01(\x01B\x06\xbaH\x03\xc8\x01\x01H\x01R\x06toDate\x88\x01\x01\x12#\n" +
 	"\binterval\x18\x04 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\binterval\x12=\n" +
@@ -1309,10 +1311,11 @@ const file_muster_workers_v1_workers_proto_rawDesc = "" +
 	"\b_to_date\"\x8f\x01\n" +
 	"\x19GetActivityReportResponse\x127\n" +
 	"\x05total\x18\x01 \x01(\v2!.muster.workers.v1.ActivitySeriesR\x05total\x129\n" +
-	"\x06active\x18\x02 \x01(\v2!.muster.workers.v1.ActivitySeriesR\x06active\"5\n" +
-	"\x14GetMetricKeysRequest\x12\x1d\n" +
+	"\x06active\x18\x02 \x01(\v2!.muster.workers.v1.ActivitySeriesR\x06active\"G\n" +
+	"\x14GetMetricKeysRequest\x12/\n" +
 	"\n" +
-	"worker_ids\x18\x01 \x03(\tR\tworkerIds\"[\n" +
+	"worker_ids\x18\x01 \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\x10\xe8\a\"\x05r\x03\x18\x80\x02R\tworkerIds\"[\n" +
 	"\x15GetMetricKeysResponse\x12B\n" +
 	"\n" +
 	"categories\x18\x01 \x03(\v2\".muster.workers.v1.MetricsCategoryR\n" +

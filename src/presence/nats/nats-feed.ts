@@ -1,0 +1,91 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
+import type { Logger } from "pino";
+import type { LeftReason } from "../../core/presence-store.js";
+import {
+  type PresenceRecord,
+  PresenceRecordSchema,
+} from "../../gen/muster/presence/v1/record_pb.js";
+import type { PresenceBucket } from "./nats-bucket.js";
+
+/** One message of the bucket as the view needs it. */
+export interface FeedEntry {
+  readonly key: string;
+  readonly revision: number;
+  /** The stored record, or undefined when the message removes the key. */
+  readonly record: PresenceRecord | undefined;
+  readonly reason: LeftReason;
+}
+
+export interface Feed {
+  /** Settles once the last message of every key that existed at the start has been handed over. */
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Pull batch size: big enough that loading 100,000 entries is a few hundred round trips. */
+const BATCH = 1000;
+
+/**
+ * Watches the bucket: first the last message of every key, then every new message, handed to
+ * `onEntry` in stream order. `ready` says when that first part is delivered: a caller that waits
+ * for it has a complete view.
+ */
+export async function startFeed(
+  bucket: PresenceBucket,
+  onEntry: (entry: FeedEntry) => void,
+  log: Logger,
+): Promise<Feed> {
+  const { js, jsm, stream, prefix } = bucket;
+  // Messages up to this sequence were written before the watch began: the initial load.
+  const { state } = await jsm.streams.info(stream);
+  const consumer = await js.consumers.get(stream, {
+    filter_subjects: [`${prefix}>`],
+    deliver_policy: DeliverPolicy.LastPerSubject,
+  });
+  const { num_pending: initial } = await consumer.info(true);
+  let markReady = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  if (initial === 0) markReady();
+
+  const messages: ConsumerMessages = await consumer.consume({
+    max_messages: BATCH,
+    callback: (msg) => {
+      try {
+        const entry = entryOf(msg, prefix);
+        if (entry !== undefined) onEntry(entry);
+      } catch (error) {
+        log.warn({ err: error, subject: msg.subject }, "presence: skipped an unreadable entry");
+      }
+      if (msg.info.pending === 0 || msg.seq >= state.last_seq) markReady();
+    },
+  });
+  return {
+    ready,
+    async stop() {
+      messages.stop();
+      // Best effort: the server drops an idle ordered consumer by itself after a while anyway.
+      await consumer.delete().catch(() => undefined);
+    },
+  };
+}
+
+/** Reads a stream message: a put, a client's delete/purge, or the server's expiry marker. */
+function entryOf(msg: JsMsg, prefix: string): FeedEntry | undefined {
+  if (!msg.subject.startsWith(prefix)) return undefined;
+  const key = msg.subject.slice(prefix.length);
+  const marker = msg.headers?.get("Nats-Marker-Reason") ?? "";
+  if (marker !== "") {
+    // MaxAge: the entry's TTL ran out. Other reasons mean an operator removed it.
+    const reason = marker === "MaxAge" ? "expired" : "unregistered";
+    return { key, revision: msg.seq, record: undefined, reason };
+  }
+  const operation = msg.headers?.get("KV-Operation") ?? "";
+  if (operation === "DEL" || operation === "PURGE") {
+    return { key, revision: msg.seq, record: undefined, reason: "unregistered" };
+  }
+  const record = fromBinary(PresenceRecordSchema, msg.data);
+  return { key, revision: msg.seq, record, reason: "unregistered" };
+}

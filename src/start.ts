@@ -1,0 +1,116 @@
+import type { Logger } from "pino";
+import { LiveCredentials } from "./auth/live-credentials.js";
+import { readTokenSecret } from "./auth/token-secret.js";
+import type { Config } from "./config.js";
+import { systemClock } from "./core/clock.js";
+import type { PresenceStore } from "./core/presence-store.js";
+import type { StatsStore } from "./core/stats-store.js";
+import { createMuster, type Muster } from "./muster.js";
+import { MemoryPresenceStore } from "./presence/memory/memory-presence-store.js";
+import { openNatsPresenceStore } from "./presence/nats/nats-presence-store.js";
+import { InfluxStatsStore } from "./stats/influx/influx-stats-store.js";
+import { BYTES_PER_SAMPLE, MemoryStatsStore } from "./stats/memory/memory-stats-store.js";
+
+/**
+ * Starts muster as the configuration says: opens the stores it names, then wires them with
+ * createMuster. The credentials file and the token secret are read first: a mistake there stops
+ * muster before it opens a store.
+ */
+export async function startMuster(config: Config, log: Logger): Promise<Muster> {
+  const credentials = await openCredentials(config, log);
+  const tokenSecret = await openTokenSecret(config, log);
+  const presence = await createPresenceStore(config, log);
+  const stats = await createStatsStore(config, log).catch(async (error: unknown) => {
+    await presence.close();
+    throw error;
+  });
+  const muster = await createMuster({
+    presence,
+    stats,
+    clock: systemClock,
+    log,
+    host: config.host,
+    port: config.port,
+    service: { maxBuckets: config.maxBuckets },
+    corsOrigins: config.corsOrigins,
+    queues: config.queues,
+    ...(credentials === undefined ? {} : { credentials }),
+    ...(tokenSecret === undefined ? {} : { tokenSecret }),
+    ui: config.ui,
+    limits: { maxConnections: config.maxConnections },
+  });
+  const { url } = muster.server;
+  log.info({ url }, `muster listening on ${url} (gRPC, gRPC-Web, Connect, ClearML JSON)`);
+  return muster;
+}
+
+async function openCredentials(config: Config, log: Logger): Promise<LiveCredentials | undefined> {
+  if (config.credentials === undefined) {
+    log.info(
+      'auth: open, no --credentials: every caller acts as company "default" and any key logs in',
+    );
+    return undefined;
+  }
+  const credentials = await LiveCredentials.load(config.credentials).catch((error: unknown) => {
+    throw new Error(`--credentials: ${(error as Error).message}`);
+  });
+  const { companies, keyCount } = credentials.current;
+  log.info(
+    { file: config.credentials, companies: companies.size, keys: keyCount },
+    `auth: credentials from ${config.credentials} (${companies.size} companies, ${keyCount} keys); SIGHUP re-reads it`,
+  );
+  return credentials;
+}
+
+async function openTokenSecret(config: Config, log: Logger): Promise<Uint8Array | undefined> {
+  if (config.tokenSecretFile === undefined) {
+    log.info(
+      "tokens: signed with a random key of this process (no --token-secret-file): other instances do not accept them, and a restart makes clients log in again",
+    );
+    return undefined;
+  }
+  const secret = await readTokenSecret(config.tokenSecretFile).catch((error: unknown) => {
+    throw new Error(`--token-secret-file: ${(error as Error).message}`);
+  });
+  log.info(
+    { file: config.tokenSecretFile },
+    `tokens: signed with the key in ${config.tokenSecretFile}`,
+  );
+  return secret;
+}
+
+async function createPresenceStore(config: Config, log: Logger): Promise<PresenceStore> {
+  if (config.presence === "nats") {
+    const { natsUrl: url, natsBucket: bucket } = config;
+    // Resolves once the bucket is loaded into the view, so the server starts with every worker.
+    const store = await openNatsPresenceStore({ url, bucket, clock: systemClock, log });
+    log.info({ url, bucket }, `presence: NATS JetStream KV bucket ${bucket} at ${url}`);
+    return store;
+  }
+  log.info("presence: in memory (registrations are lost on restart)");
+  return new MemoryPresenceStore(systemClock);
+}
+
+async function createStatsStore(config: Config, log: Logger): Promise<StatsStore> {
+  if (config.stats === "influx") {
+    const store = await InfluxStatsStore.open({
+      url: config.influxUrl,
+      database: config.influxDb,
+      retentionMs: config.influxRetentionMs,
+    }).catch((error: unknown) => {
+      throw new Error(`--stats influx: ${(error as Error).message}`);
+    });
+    log.info(
+      { url: config.influxUrl, database: config.influxDb, version: store.version },
+      `stats: InfluxDB ${store.version} at ${config.influxUrl}, database ${config.influxDb}, keeping samples for ${config.influxRetentionMs / 3_600_000} h`,
+    );
+    return store;
+  }
+  const limits = { retentionMs: config.statsRetentionMs, maxSamples: config.statsMaxSamples };
+  const approxMb = Math.round((limits.maxSamples * BYTES_PER_SAMPLE) / 1_000_000);
+  log.info(
+    { retentionHours: limits.retentionMs / 3_600_000, maxSamples: limits.maxSamples },
+    `stats: in memory, keeping samples for ${limits.retentionMs / 3_600_000} h, at most ${limits.maxSamples} of them (about ${approxMb} MB)`,
+  );
+  return new MemoryStatsStore(systemClock, limits);
+}

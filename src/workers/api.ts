@@ -1,0 +1,16 @@
+/**
+ * The workers service's type, derived from the generated descriptor (src/core/service-api.ts):
+ * WorkersServiceImpl implements it and both edges, Connect and ClearML, bind to it.
+ */
+import type { DescMethodUnary } from "@bufbuild/protobuf";
+import type { ServiceApi } from "../core/service-api.js";
+import type { WorkersService as WorkersServiceDesc } from "../gen/muster/workers/v1/workers_pb.js";
+
+export type WorkersApi = ServiceApi<typeof WorkersServiceDesc>;
+
+/** The unary RPCs: the ones the ClearML HTTP/JSON dialect can serve. */
+export type WorkersUnaryMethod = {
+  [K in keyof WorkersApi]: (typeof WorkersServiceDesc)["method"][K] extends DescMethodUnary
+    ? K
+    : never;
+}[keyof WorkersApi];

@@ -1,0 +1,267 @@
+// Bad input muster must refuse naming the field, with ClearML's result code and subcode. The
+// ClearML suite sends every case; the protocol matrix sends the ones a protobuf message can carry.
+
+export interface BadInputCase {
+  readonly name: string;
+  /** The ClearML endpoint path; an RPC case is sent to the RPC annotated with it. */
+  readonly path: string;
+  /** ClearML JSON; for an RPC case, also valid proto JSON of the RPC's request. */
+  readonly body: unknown;
+  readonly method?: string;
+  /** ClearML result_code (the HTTP status). */
+  readonly status: number;
+  readonly subcode: number;
+  /** Set when the input can be sent as a protobuf message too (right types, wrong values). */
+  readonly rpc?: true;
+  readonly mentions: string;
+}
+
+export const now = Math.floor(Date.now() / 1000);
+const stats = { from_date: now - 3600, to_date: now, interval: 60, items: [{ key: "cpu_usage" }] };
+
+export const BAD_INPUT_CASES: readonly BadInputCase[] = [
+  {
+    name: "missing worker",
+    path: "/workers.register",
+    body: { timeout: 10 },
+    status: 400,
+    subcode: 12,
+    rpc: true,
+    mentions: "worker",
+  },
+  {
+    name: "worker of the wrong type",
+    path: "/workers.register",
+    body: { worker: 123 },
+    status: 400,
+    subcode: 12,
+    mentions: "worker",
+  },
+  {
+    name: "worker as an object",
+    path: "/workers.status_report",
+    body: { worker: { id: 1 }, timestamp: Date.now() },
+    status: 400,
+    subcode: 12,
+    mentions: "worker",
+  },
+  {
+    name: "negative timeout",
+    path: "/workers.register",
+    body: { worker: "w", timeout: -5 },
+    status: 400,
+    subcode: 1002,
+    rpc: true,
+    mentions: "timeout",
+  },
+  {
+    name: "fractional timeout",
+    path: "/workers.register",
+    body: { worker: "w", timeout: 1.5 },
+    status: 400,
+    subcode: 12,
+    mentions: "timeout",
+  },
+  {
+    name: "tags not a list",
+    path: "/workers.register",
+    body: { worker: "w", tags: "a" },
+    status: 400,
+    subcode: 12,
+    mentions: "tags",
+  },
+  {
+    name: "a tag not a string",
+    path: "/workers.register",
+    body: { worker: "w", tags: ["a", 1] },
+    status: 400,
+    subcode: 12,
+    mentions: "tags[1]",
+  },
+  {
+    name: "timestamp missing",
+    path: "/workers.status_report",
+    body: { worker: "w" },
+    status: 400,
+    subcode: 12,
+    rpc: true,
+    mentions: "timestamp",
+  },
+  {
+    name: "timestamp as text",
+    path: "/workers.status_report",
+    body: { worker: "w", timestamp: "now" },
+    status: 400,
+    subcode: 12,
+    mentions: "timestamp",
+  },
+  {
+    name: "machine stats of the wrong type",
+    path: "/workers.status_report",
+    body: { worker: "w", timestamp: Date.now(), machine_stats: { cpu_usage: ["hot"] } },
+    status: 400,
+    subcode: 12,
+    mentions: "machine_stats.cpu_usage[0]",
+  },
+  {
+    name: "interval 0",
+    path: "/workers.get_stats",
+    body: { ...stats, interval: 0 },
+    status: 400,
+    subcode: 12,
+    rpc: true,
+    mentions: "interval",
+  },
+  {
+    name: "items empty",
+    path: "/workers.get_stats",
+    body: { ...stats, items: [] },
+    status: 400,
+    subcode: 12,
+    rpc: true,
+    mentions: "items",
+  },
+  {
+    name: "unknown aggregation",
+    path: "/workers.get_stats",
+    body: { ...stats, items: [{ key: "cpu_usage", aggregation: "median" }] },
+    status: 400,
+    subcode: 12,
+    mentions: "items[0].aggregation",
+  },
+  {
+    name: "unknown category alias",
+    path: "/workers.get_stats",
+    body: { ...stats, items: [{ key: "cpu_usage", category: "p99" }] },
+    status: 400,
+    subcode: 12,
+    mentions: "items[0].category",
+  },
+  {
+    name: "unknown metric key",
+    path: "/workers.get_stats",
+    body: { ...stats, items: [{ key: "cpu_use" }] },
+    status: 400,
+    subcode: 12,
+    rpc: true,
+    mentions: "items[0].key",
+  },
+  {
+    name: "from_date equal to to_date",
+    path: "/workers.get_stats",
+    body: { ...stats, to_date: stats.from_date },
+    status: 400,
+    subcode: 16,
+    rpc: true,
+    mentions: "from_date must be less than to_date",
+  },
+  {
+    name: "from_date after to_date",
+    path: "/workers.get_activity_report",
+    body: { from_date: now, to_date: now - 60, interval: 60 },
+    status: 400,
+    subcode: 16,
+    rpc: true,
+    mentions: "from_date must be less than to_date",
+  },
+  {
+    name: "missing from_date",
+    path: "/workers.get_activity_report",
+    body: { to_date: now, interval: 60 },
+    status: 400,
+    subcode: 12,
+    rpc: true,
+    mentions: "from_date",
+  },
+  {
+    name: "bucket count over the limit",
+    path: "/workers.get_stats",
+    body: { ...stats, from_date: now - 10_001, interval: 1 },
+    status: 400,
+    subcode: 12,
+    rpc: true,
+    mentions: "limit of 10000",
+  },
+  {
+    name: "negative last_seen",
+    path: "/workers.get_all",
+    body: { last_seen: -1 },
+    status: 400,
+    subcode: 12,
+    rpc: true,
+    mentions: "last_seen",
+  },
+  {
+    name: "malformed JSON",
+    path: "/workers.register",
+    body: '{"worker": "w",',
+    status: 400,
+    subcode: 0,
+    mentions: "malformed JSON",
+  },
+  {
+    name: "a body that is a list",
+    path: "/workers.register",
+    body: "[1, 2]",
+    status: 400,
+    subcode: 12,
+    mentions: "JSON object",
+  },
+  {
+    name: "a body that is a string",
+    path: "/workers.register",
+    body: '"worker"',
+    status: 400,
+    subcode: 12,
+    mentions: "JSON object",
+  },
+  {
+    name: "a body that is null",
+    path: "/workers.register",
+    body: "null",
+    status: 400,
+    subcode: 12,
+    mentions: "JSON object",
+  },
+  {
+    name: "an unknown endpoint",
+    path: "/workers.get_everything",
+    body: {},
+    status: 404,
+    subcode: 0,
+    mentions: "workers.get_everything",
+  },
+  {
+    name: "an unknown service",
+    path: "/v2.23/tasks.get_all",
+    body: {},
+    status: 404,
+    subcode: 0,
+    mentions: "tasks.get_all",
+  },
+  {
+    name: "an unsupported version prefix",
+    path: "/v3.0/workers.register",
+    body: { worker: "w" },
+    status: 400,
+    subcode: 0,
+    mentions: "version 3.0",
+  },
+  {
+    name: "an old major version",
+    path: "/v1.5/workers.get_all",
+    body: {},
+    status: 400,
+    subcode: 0,
+    mentions: "version 1.5",
+  },
+  {
+    name: "an unsupported method",
+    path: "/workers.register",
+    body: { worker: "w" },
+    method: "PUT",
+    status: 405,
+    subcode: 0,
+    mentions: "PUT",
+  },
+];

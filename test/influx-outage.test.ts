@@ -1,0 +1,139 @@
+import { Code } from "@connectrpc/connect";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+import { ApiError } from "../src/core/errors.js";
+import type { CallContext } from "../src/core/identity.js";
+import { MemoryPresenceStore } from "../src/presence/memory/memory-presence-store.js";
+import { startMuster } from "../src/start.js";
+import { quoteIdent } from "../src/stats/influx/influxql.js";
+import { WorkersServiceImpl } from "../src/workers/service.js";
+import { type InfluxdHandle, startInfluxd } from "./harness/influxd.js";
+import { ManualClock } from "./support/clock.js";
+import { influxTools } from "./support/influx.js";
+import { client } from "./support/service.js";
+
+// InfluxDB going away and coming back. These tests stop and restart influxd, so the file runs a
+// server of its own and no other file's tests can be caught by the outage.
+
+const HOUR = 3_600_000;
+
+let influxd: InfluxdHandle;
+beforeAll(async () => {
+  influxd = await startInfluxd();
+});
+afterAll(async () => {
+  await influxd?.close();
+});
+
+const { nextDatabase, openStore, databaseOf, influxql, rows, dropStore } = influxTools(
+  () => influxd,
+);
+
+describe("InfluxDB stats store outage", () => {
+  it("answers UNAVAILABLE while influxd is down and keeps every acknowledged sample", async () => {
+    const store = await openStore();
+    const t0 = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
+    const clock = new ManualClock(t0);
+    const presence = new MemoryPresenceStore(clock);
+    const ctx: CallContext = { identity: { company: "default", user: "default" } };
+    const api = client(new WorkersServiceImpl({ presence, stats: store, clock }), ctx);
+    let acknowledged = 0;
+    let reports = 0;
+    const report = async (i: number) => {
+      clock.set(t0 + i * 1000);
+      await api.statusReport({
+        worker: `w-${i % 3}`,
+        timestamp: BigInt(t0 + i * 1000),
+        machineStats: { cpuUsage: [i], gpuUsage: [1, 2], memoryUsed: i },
+      });
+      acknowledged += 4;
+      reports++;
+    };
+    for (let i = 0; i < 10; i++) await report(i);
+
+    await influxd.stop();
+    const failures = await Promise.all(
+      Array.from({ length: 5 }, (_, k) =>
+        report(10 + k).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+    );
+    for (const error of failures) {
+      expect(error).toBeInstanceOf(ApiError);
+      expect((error as ApiError).code).toBe(Code.Unavailable);
+      expect((error as ApiError).message).toContain("stats store unreachable");
+    }
+    // Presence still took the report: the worker is alive, and the client's retry will replace
+    // the samples at the same time.
+    const { workers } = await api.getAll({ lastSeen: 0 });
+    expect(workers.find((w) => w.id === "w-1")?.lastReportTime).toBeDefined();
+    await expect(
+      api.getStats({
+        fromDate: t0 / 1000,
+        toDate: t0 / 1000 + 60,
+        interval: 60,
+        items: [{ key: "cpu_usage" }],
+      }),
+    ).rejects.toMatchObject({ code: Code.Unavailable });
+
+    await influxd.start();
+    for (let i = 15; i < 25; i++) await report(i);
+    expect(acknowledged).toBe(80);
+    const where = `WHERE "company" = 'default'`;
+    expect(
+      await rows(`SELECT count("value") FROM "muster"."machine_stats" ${where}`, databaseOf(store)),
+    ).toEqual([[0, acknowledged]]);
+    expect(
+      await rows(`SELECT count("active") FROM "muster"."activity" ${where}`, databaseOf(store)),
+    ).toEqual([[0, reports]]);
+    await dropStore(store);
+  });
+});
+
+describe("InfluxDB outage over the ClearML HTTP path", () => {
+  it("answers 503 with the envelope while influxd is down, 200 again once it is back, and 400 for absurd timestamps", async () => {
+    const args = ["--listen", "127.0.0.1:0", "--stats", "influx", "--influx-url", influxd.url];
+    const config = loadConfig([...args, "--influx-db", nextDatabase()], {});
+    if (config === "help") throw new Error("unexpected help");
+    const muster = await startMuster(config, pino({ level: "silent" }));
+    const statusReport = async (body: object) => {
+      const response = await fetch(`${muster.server.url}/v2.23/workers.status_report`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const envelope = (await response.json()) as {
+        meta: { result_code: number; result_msg: string };
+      };
+      expect(envelope.meta.result_code).toBe(response.status);
+      return envelope.meta;
+    };
+    const now = Date.now();
+    const report = { worker: "http-1", timestamp: now, machine_stats: { cpu_usage: [12] } };
+    try {
+      expect((await statusReport(report)).result_code).toBe(200);
+      await influxd.stop();
+      const down = await statusReport({ ...report, timestamp: now + 1000 });
+      expect(down.result_code).toBe(503);
+      expect(down.result_msg).toContain("stats store unreachable");
+      await influxd.start();
+      expect((await statusReport({ ...report, timestamp: now + 1000 })).result_code).toBe(200);
+      for (const timestamp of [946_684_799, now + 25 * HOUR]) {
+        const refused = await statusReport({ ...report, timestamp });
+        expect([refused.result_code, refused.result_msg]).toEqual([
+          400,
+          expect.stringContaining("timestamp"),
+        ]);
+      }
+      expect(
+        await rows(`SELECT count("value") FROM "muster"."machine_stats"`, config.influxDb),
+      ).toEqual([[0, 2]]);
+    } finally {
+      await muster.close();
+      await influxql(`DROP DATABASE ${quoteIdent(config.influxDb)}`);
+    }
+  });
+});

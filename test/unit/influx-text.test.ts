@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import {
+  durationLiteral,
+  equalsAny,
+  Params,
+  parseGoDuration,
+  quoteIdent,
+} from "../../src/stats/influx/influxql.js";
+import {
+  decodeTagValue,
+  encodeTagValue,
+  point,
+  tagValue,
+} from "../../src/stats/influx/line-protocol.js";
+
+// What the InfluxDB store writes and asks, as text: line protocol and InfluxQL. No server needed.
+
+const DAY = 86_400_000;
+
+describe("line protocol", () => {
+  it("encodes what a tag value cannot carry, reversibly", () => {
+    for (const value of ["a\\", "x\ny", "%41", "%", "\r\t\u0000\u007f", "ünï 🚀", "plain-id.1"]) {
+      expect(decodeTagValue(encodeTagValue(value))).toBe(value);
+    }
+    expect(encodeTagValue("plain-id.1:gpu/0")).toBe("plain-id.1:gpu/0");
+    expect(encodeTagValue("a\\b%c\nd")).toBe("a%5Cb%25c%0Ad");
+    expect(() => encodeTagValue("")).toThrow("empty");
+  });
+
+  it("escapes commas, spaces and equals signs in tag values", () => {
+    expect(tagValue('a,b=c d"e')).toBe('a\\,b\\=c\\ d"e');
+    expect(point("m", [["k", "v 1"]], [["value", "1.5"]], 1000)).toBe("m,k=v\\ 1 value=1.5 1000");
+  });
+});
+
+describe("InfluxQL building", () => {
+  it("quotes identifiers and refuses what cannot be quoted", () => {
+    expect(quoteIdent('we"ird\\name\nx')).toBe('"we\\"ird\\\\name\\nx"');
+    expect(() => quoteIdent("a\rb")).toThrow();
+  });
+
+  it("binds values as parameters, never into the text", () => {
+    const params = new Params();
+    const text = equalsAny("worker", ["a' OR 'x'='x", "b"], params);
+    expect(text).toBe('("worker" = $p0 OR "worker" = $p1)');
+    expect(params.toJSON()).toEqual({ p0: "a' OR 'x'='x", p1: "b" });
+  });
+
+  it("writes durations in the largest exact unit and reads Go's", () => {
+    expect(durationLiteral(30 * DAY)).toBe("30d");
+    expect(durationLiteral(90 * 60_000)).toBe("90m");
+    expect(durationLiteral(7000)).toBe("7s");
+    expect(parseGoDuration("720h0m0s")).toBe(30 * DAY);
+    expect(parseGoDuration("1h30m0s")).toBe(90 * 60_000);
+    expect(parseGoDuration("0s")).toBe(0);
+  });
+});
