@@ -4,9 +4,9 @@
 // Run: npm run bench:build && node dist-bench/bench/flux-profile.js
 
 import { InfluxDB } from "@influxdata/influxdb-client";
+import { bucketRange } from "../src/core/buckets.js";
 import { Aggregation } from "../src/gen/muster/workers/v1/types_pb.js";
 import { activityFlux, statsFlux } from "../src/stats/influx/flux.js";
-import { bucketRange } from "../src/workers/buckets.js";
 import { startInfluxd } from "../test/harness/influxd.js";
 import { loadActivityWeek, loadStatsDay } from "./lib/influx-dataset.js";
 

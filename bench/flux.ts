@@ -6,12 +6,12 @@
 // Run: npm run bench:build && node dist-bench/bench/flux.js   (BENCH_RUNS=5, BENCH_ACTIVITY_PERIOD=600)
 
 import { InfluxDB } from "@influxdata/influxdb-client";
+import { bucketRange } from "../src/core/buckets.js";
+import type { StatsQuery } from "../src/core/stats-store.js";
 import { Aggregation } from "../src/gen/muster/workers/v1/types_pb.js";
 import { statsFlux } from "../src/stats/influx/flux.js";
 import { FluxReader } from "../src/stats/influx/flux-reader.js";
-import { type ActivitySources, planActivity } from "../src/stats/influx-activity.js";
-import type { StatsQuery } from "../src/stats/store.js";
-import { bucketRange } from "../src/workers/buckets.js";
+import { type ActivitySources, planActivity } from "../src/stats/influx/influx-activity.js";
 import { startInfluxd } from "../test/harness/influxd.js";
 import { loadActivityWeek, loadStatsDay } from "./lib/influx-dataset.js";
 
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
           });
           const answer = (await response.json()) as { results: Parameters<typeof plan.read>[0] };
           const activity = plan.read(answer.results);
-          return `${activity.total.filter((n) => n > 0).length} buckets with reports`;
+          return `${activity.length} buckets with reports`;
         },
       );
     }

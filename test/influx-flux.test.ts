@@ -3,14 +3,14 @@
 // store. Expected answers are computed here from the samples written.
 import { InfluxDB, setLogger } from "@influxdata/influxdb-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BucketRange, bucketStart } from "../src/core/buckets.js";
+import { ApiError } from "../src/core/errors.js";
+import type { ActivityRow, Report, StatsRow } from "../src/core/stats-store.js";
 import { Aggregation } from "../src/gen/muster/workers/v1/types_pb.js";
-import { type ActivityRow, FluxReader, type StatsRow } from "../src/stats/influx/flux-reader.js";
+import { FluxReader } from "../src/stats/influx/flux-reader.js";
+import { reportLines } from "../src/stats/influx/influx-schema.js";
 import { checkFlux, ensureBucket, type InfluxTarget } from "../src/stats/influx/setup.js";
 import { InfluxWriter } from "../src/stats/influx/writer.js";
-import { reportLines } from "../src/stats/influx-schema.js";
-import type { Report } from "../src/stats/store.js";
-import { type BucketRange, bucketStart } from "../src/workers/buckets.js";
-import { ApiError } from "../src/workers/errors.js";
 import { type InfluxdHandle, startInfluxd } from "./harness/influxd.js";
 
 const HOUR = 3_600_000;

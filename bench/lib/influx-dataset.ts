@@ -3,9 +3,9 @@
 // 4-GPU node for GetStats, and 7 days of task reports of many workers for the activity report.
 
 import { create } from "@bufbuild/protobuf";
+import { samplesOf } from "../../src/core/machine-stats.js";
 import { MachineStatsSchema } from "../../src/gen/muster/workers/v1/types_pb.js";
-import { reportLines } from "../../src/stats/influx-schema.js";
-import { samplesOf } from "../../src/workers/machine-stats.js";
+import { reportLines } from "../../src/stats/influx/influx-schema.js";
 
 export interface InfluxBucketTarget {
   readonly url: string;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import type { BucketRange } from "../../src/core/buckets.js";
+import type { StatsQuery } from "../../src/core/stats-store.js";
 import { Aggregation } from "../../src/gen/muster/workers/v1/types_pb.js";
 import { activityFlux, equalsAny, fluxDurationMs, statsFlux } from "../../src/stats/influx/flux.js";
-import type { StatsQuery } from "../../src/stats/store.js";
-import type { BucketRange } from "../../src/workers/buckets.js";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);

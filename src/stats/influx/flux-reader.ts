@@ -4,29 +4,11 @@
  * does no aggregation, only decodes tag values and puts each row in its epoch-aligned bucket.
  */
 import { HttpError, type ParameterizedQuery, type QueryApi } from "@influxdata/influxdb-client";
-import type { Aggregation } from "../../gen/muster/workers/v1/types_pb.js";
-import { bucketStart } from "../../workers/buckets.js";
-import { unavailable } from "../../workers/errors.js";
-import { decodeTagValue } from "../line-protocol.js";
-import type { ActivityQuery, StatsQuery } from "../store.js";
+import { bucketStart } from "../../core/buckets.js";
+import { unavailable } from "../../core/errors.js";
+import type { ActivityQuery, ActivityRow, StatsQuery, StatsRow } from "../../core/stats-store.js";
 import { activityFlux, aggregationOf, statsFlux } from "./flux.js";
-
-// Phase B: these are src/core/stats-store.ts's row types (LAYOUT.md); import them from there.
-/** One aggregate of one bucket of one metric (and variant) of one worker. */
-export interface StatsRow {
-  readonly worker: string;
-  readonly metric: string;
-  readonly variant: string | undefined;
-  readonly aggregation: Aggregation;
-  readonly bucketMs: number;
-  readonly value: number;
-}
-/** Workers counted in one bucket that had any report. */
-export interface ActivityRow {
-  readonly bucketMs: number;
-  readonly total: number;
-  readonly active: number;
-}
+import { decodeTagValue } from "./line-protocol.js";
 
 export class FluxReader {
   constructor(

@@ -12,16 +12,16 @@ import {
   fluxInteger,
   type ParameterizedQuery,
 } from "@influxdata/influxdb-client";
+import type { BucketRange } from "../../core/buckets.js";
+import type { StatsQuery } from "../../core/stats-store.js";
 import { Aggregation } from "../../gen/muster/workers/v1/types_pb.js";
-import type { BucketRange } from "../../workers/buckets.js";
 import {
   ACTIVITY_MEASUREMENT,
   ACTIVITY_ROLLUP_MEASUREMENT,
   ROLLUP_MS,
   STATS_MEASUREMENT,
-} from "../influx-schema.js";
-import { encodeTagValue } from "../line-protocol.js";
-import type { StatsQuery } from "../store.js";
+} from "./influx-schema.js";
+import { encodeTagValue } from "./line-protocol.js";
 
 /** The Flux aggregate computing each aggregation; anything but min and max is the mean. */
 export type FluxFunction = "mean" | "min" | "max";

@@ -4,7 +4,7 @@
  * failure is one line saying what to fix, for the operator reading muster's exit message.
  */
 import type { QueryApi } from "@influxdata/influxdb-client";
-import { durationLiteral, quoteIdent } from "../influxql.js";
+import { durationLiteral, quoteIdent } from "./influxql.js";
 
 export interface InfluxTarget {
   /** InfluxDB's HTTP API, e.g. http://127.0.0.1:8086 */

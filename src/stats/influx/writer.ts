@@ -8,8 +8,8 @@
  * it (UNAVAILABLE → 503): nothing is acknowledged that was not written.
  */
 import { HttpError, type InfluxDB, type WriteApi } from "@influxdata/influxdb-client";
-import { unavailable } from "../../workers/errors.js";
-import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions } from "../group-commit.js";
+import { unavailable } from "../../core/errors.js";
+import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 
 export interface InfluxWriterOptions {
   readonly org: string;
