@@ -76,7 +76,6 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
       "--reporting-disabled",
       "--log-level",
       "error",
-      "--metrics-disabled",
       "--pprof-disabled",
     ],
     dir,

@@ -1,14 +1,24 @@
 /**
  * Runs the Flux of flux.ts through the client's QueryApi and streams its annotated-CSV answer as
  * rows (StatsRow, ActivityRow), one at a time: nothing is buffered into one big array, and Node
- * does no aggregation, only decodes tag values and puts each row in its epoch-aligned bucket.
+ * does no aggregation, only decodes tag values, puts each row in its epoch-aligned bucket and adds
+ * up the activity counts a bucket gets in more than one row.
  */
 import { HttpError, type ParameterizedQuery, type QueryApi } from "@influxdata/influxdb-client";
 import { bucketStart } from "../../core/buckets.js";
 import { unavailable } from "../../core/errors.js";
-import type { ActivityQuery, ActivityRow, StatsQuery, StatsRow } from "../../core/stats-store.js";
-import { activityFlux, aggregationOf, statsFlux } from "./flux.js";
+import {
+  type ActivityQuery,
+  type ActivityRow,
+  byCategory,
+  type MetricCategory,
+  type StatsQuery,
+  type StatsRow,
+} from "../../core/stats-store.js";
+import { activityFlux, aggregationOf, metricKeysFlux, statsFlux } from "./flux.js";
 import { decodeTagValue } from "./line-protocol.js";
+
+const DAY_MS = 86_400_000;
 
 export class FluxReader {
   constructor(
@@ -47,19 +57,49 @@ export class FluxReader {
     }
   }
 
-  /** get_activity_report rows for buckets with any report, any order. */
+  /**
+   * get_activity_report rows for buckets with any report, any order. A bucket's counts may come
+   * in several rows (the edge buckets' `total` and `active` separately): they are added up per
+   * bucket here, at most one entry per bucket of the answer.
+   */
   async *activity(query: ActivityQuery): AsyncIterable<ActivityRow> {
     const flux = activityFlux(this.bucket, query.company, query.range);
     if (flux === undefined) return;
     const { intervalMs } = query.range;
-    for await (const [time, total, active] of this.rows(flux, ["_time", "total", "active"])) {
+    const buckets = new Map<number, { total: number; active: number }>();
+    for await (const [time, kind, value, total, active] of this.rows(flux, [
+      "_time",
+      "kind",
+      "_value",
+      "total",
+      "active",
+    ])) {
       if (time === undefined) continue;
-      yield {
-        bucketMs: bucketStart(Date.parse(time), intervalMs),
-        total: Number(total ?? 0),
-        active: Number(active ?? 0),
-      };
+      const bucketMs = bucketStart(Date.parse(time), intervalMs);
+      const counts = buckets.get(bucketMs) ?? { total: 0, active: 0 };
+      if (kind === "total") counts.total += Number(value ?? 0);
+      else if (kind === "active") counts.active += Number(value ?? 0);
+      else {
+        counts.total += Number(total ?? 0);
+        counts.active += Number(active ?? 0);
+      }
+      buckets.set(bucketMs, counts);
     }
+    for (const [bucketMs, { total, active }] of buckets) {
+      if (total > 0) yield { bucketMs, total, active };
+    }
+  }
+
+  /** Categories and keys recorded for the workers (all of the company's when none named). */
+  async metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
+    // Reports may be dated up to a day ahead of the clock: look past it.
+    const flux = metricKeysFlux(this.bucket, company, workers, Date.now() + 2 * DAY_MS);
+    if (flux === undefined) return [];
+    const keys: string[] = [];
+    for await (const [value] of this.rows(flux, ["_value"])) {
+      if (value !== undefined) keys.push(decodeTagValue(value));
+    }
+    return byCategory(keys);
   }
 
   /**

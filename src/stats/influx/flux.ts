@@ -9,7 +9,6 @@ import {
   fluxDateTime,
   fluxDuration,
   fluxExpression,
-  fluxInteger,
   type ParameterizedQuery,
 } from "@influxdata/influxdb-client";
 import type { BucketRange } from "../../core/buckets.js";
@@ -146,13 +145,21 @@ export function statsFlux(bucket: string, query: StatsQuery): ParameterizedQuery
 
 /**
  * get_activity_report: per bucket, the distinct workers with any report (`total`) and of those
- * the ones with a task in any report of the bucket (`active`), counted by InfluxDB: each worker's
- * series is windowed with max (pushed down), then the workers of each window are counted and
- * summed. At an interval of whole hours the whole hours of the range come from the hourly rollup
- * (`seen`, `active`), and only the partial hours at either end from the reports; the rollup's
- * rows and the edge rows are merged per worker and window before counting, so a worker seen in
- * both counts once. Rows: _time (window start, clipped to the range start in the first window),
- * total, active. Undefined when the range holds no millisecond.
+ * the ones with a task in any report of the bucket (`active`), counted by InfluxDB. Rows: `_time`
+ * (a time in the bucket; the first window's is clipped to the range start) and either `total` and
+ * `active` columns, or a `kind` ("total" | "active") and its count in `_value`; a bucket's counts
+ * may come in more than one row (FluxReader adds them up). Undefined when the range holds no
+ * millisecond.
+ *
+ * At an interval that is not whole hours, or a range within one hour, each worker's reports are
+ * windowed with max (pushed down to storage) and the rows of each window counted. At whole hours:
+ * - the interior buckets (every hour of them inside the range) come from the hourly rollup alone:
+ *   one point per worker and hour, so at 1 h its points are counted per field and window, and at
+ *   n hours each series is windowed with max (pushed down) and the windows' rows counted per
+ *   `_time` and field; no table per worker either way;
+ * - the at most two edge buckets, which hold a partial hour at either end of the range, merge per
+ *   worker the rollup's hours inside them with the reports of the partial hour (each source's
+ *   per-series max, pushed down), and count the distinct workers: at most 2 × workers rows.
  */
 export function activityFlux(
   bucket: string,
@@ -162,59 +169,109 @@ export function activityFlux(
   const bounds = wholeMs(range);
   if (bounds === undefined) return undefined;
   const { lo, hi } = bounds;
-  const every = fluxDurationMs(range.intervalMs);
+  const { intervalMs, firstBucketMs, lastBucketMs } = range;
+  const every = fluxDurationMs(intervalMs);
   const company_ = encodeTagValue(company);
-  const reports = (from: number, to: number) =>
+  const reportsFilter = flux`r._measurement == ${ACTIVITY_MEASUREMENT} and r._field == "active" and r.company == ${company_}`;
+  const rollupFilter = flux`r._measurement == ${ACTIVITY_ROLLUP_MEASUREMENT} and (r._field == "seen" or r._field == "active") and r.company == ${company_}`;
+  const read = (from: number, to: number, filter: ParameterizedQuery) =>
     flux`from(bucket: ${bucket})
   |> ${rangeOf(from, to)}
-  |> filter(fn: (r) => r._measurement == ${ACTIVITY_MEASUREMENT} and r._field == "active" and r.company == ${company_})
-  |> aggregateWindow(every: ${every}, fn: max, createEmpty: false, timeSrc: "_start")
-  |> keep(columns: ["_time", "_value", "worker"])`;
-  const count = fluxExpression(`
-  |> group(columns: ["_time"])
-  |> reduce(identity: {total: 0, active: 0}, fn: (r, accumulator) => ({total: accumulator.total + 1, active: accumulator.active + r._value}))
-  |> yield(name: "activity")`);
+  |> filter(fn: (r) => ${filter})`;
 
   const wholeFrom = Math.ceil(lo / ROLLUP_MS) * ROLLUP_MS;
   const wholeTo = Math.floor((hi + 1) / ROLLUP_MS) * ROLLUP_MS; // exclusive
-  if (range.intervalMs % ROLLUP_MS !== 0 || wholeFrom >= wholeTo) {
-    return flux`${reports(lo, hi)}${count}`;
-  }
-  // Windows are clipped to each range's start, so the rollup's and an edge's rows of one bucket
-  // carry different times: both are put at the bucket's start (epoch-aligned) to be merged.
-  const intervalNs = fluxInteger((BigInt(range.intervalMs) * 1_000_000n).toString());
-  const bucketTime = flux`time(v: int(v: r._time) / ${intervalNs} * ${intervalNs})`;
-  // The rollup's `seen` says the worker reported in the hour, `active` that it ran a task: as
-  // per-worker 0/1 values they merge with the edges' max(active) by a max per worker and window.
-  const rollup = flux`from(bucket: ${bucket})
-  |> ${rangeOf(wholeFrom, wholeTo - 1)}
-  |> filter(fn: (r) => r._measurement == ${ACTIVITY_ROLLUP_MEASUREMENT} and (r._field == "seen" or r._field == "active") and r.company == ${company_})
+  if (intervalMs % ROLLUP_MS !== 0 || wholeFrom >= wholeTo) {
+    return flux`${read(lo, hi, reportsFilter)}
   |> aggregateWindow(every: ${every}, fn: max, createEmpty: false, timeSrc: "_start")
-  |> map(fn: (r) => ({_time: ${bucketTime}, worker: r.worker, _value: if r._field == "active" then 1 else 0}))`;
-  const edges: ParameterizedQuery[] = [];
-  if (lo < wholeFrom) edges.push(reports(lo, wholeFrom - 1));
-  if (wholeTo <= hi) edges.push(reports(wholeTo, hi));
-  if (edges.length === 0 && range.intervalMs === ROLLUP_MS) {
-    // Whole hours only, one rollup point per worker and window: count `seen`, count `active`.
-    return flux`from(bucket: ${bucket})
-  |> ${rangeOf(wholeFrom, wholeTo - 1)}
-  |> filter(fn: (r) => r._measurement == ${ACTIVITY_ROLLUP_MEASUREMENT} and (r._field == "seen" or r._field == "active") and r.company == ${company_})
-  |> group(columns: ["_field"])
-  |> aggregateWindow(every: ${every}, fn: count, createEmpty: false, timeSrc: "_start")
-  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> map(fn: (r) => ({_time: r._time, total: r.seen, active: if exists r.active then r.active else 0}))
+  |> keep(columns: ["_time", "_value", "worker"])
+  |> group(columns: ["_time"])
+  |> reduce(identity: {total: 0, active: 0}, fn: (r, accumulator) => ({total: accumulator.total + 1, active: accumulator.active + r._value}))
   |> yield(name: "activity")`;
   }
-  const tables = joinComma([
-    rollup,
-    ...edges.map(
-      (e) =>
-        flux`${e}\n  |> map(fn: (r) => ({_time: ${bucketTime}, worker: r.worker, _value: r._value}))`,
-    ),
+
+  // Buckets are whole hours, epoch-aligned: a partial hour before wholeFrom lies in the first
+  // bucket, one from wholeTo in the last.
+  const startEdge = lo < wholeFrom;
+  const endEdge = wholeTo <= hi;
+  const interiorFrom = startEdge ? firstBucketMs + intervalMs : wholeFrom;
+  const interiorTo = endEdge ? lastBucketMs : wholeTo; // exclusive
+  const parts: ParameterizedQuery[] = [];
+  if (interiorFrom < interiorTo) {
+    const counted =
+      intervalMs === ROLLUP_MS
+        ? flux`group(columns: ["_field"])
+  |> aggregateWindow(every: ${every}, fn: count, createEmpty: false, timeSrc: "_start")`
+        : flux`aggregateWindow(every: ${every}, fn: max, createEmpty: false, timeSrc: "_start")
+  |> group(columns: ["_time", "_field"])
+  |> count()`;
+    parts.push(flux`${read(interiorFrom, interiorTo - 1, rollupFilter)}
+  |> ${counted}
+  |> map(fn: (r) => ({_time: r._time, kind: if r._field == "seen" then "total" else "active", _value: r._value}))`);
+  }
+
+  const edges = new Set<number>();
+  if (startEdge) edges.add(firstBucketMs);
+  if (endEdge) edges.add(lastBucketMs);
+  const definitions: ParameterizedQuery[] = [];
+  for (const start of edges) {
+    // Per worker: 1 when it ran a task in the bucket's part of the range, else 0.
+    const sources: ParameterizedQuery[] = [];
+    const rollupFrom = Math.max(start, wholeFrom);
+    const rollupTo = Math.min(start + intervalMs, wholeTo);
+    if (rollupFrom < rollupTo) {
+      sources.push(flux`${read(rollupFrom, rollupTo - 1, rollupFilter)}
+  |> max()
+  |> map(fn: (r) => ({worker: r.worker, _value: if r._field == "active" then 1 else 0}))`);
+    }
+    const partial = (from: number, to: number) =>
+      sources.push(flux`${read(from, to, reportsFilter)}
+  |> max()
+  |> map(fn: (r) => ({worker: r.worker, _value: r._value}))`);
+    if (start === firstBucketMs && startEdge) partial(lo, wholeFrom - 1);
+    if (start === lastBucketMs && endEdge) partial(wholeTo, hi);
+    const name = fluxExpression(`edge${definitions.length}`);
+    const merged = unionOf(sources);
+    definitions.push(flux`${name} = ${merged}
+  |> group()`);
+    const time = fluxTimeMs(start);
+    const counted = (kind: "total" | "active") =>
+      flux`distinct(column: "worker")
+  |> count()
+  |> map(fn: (r) => ({_time: ${time}, kind: ${kind}, _value: r._value}))`;
+    parts.push(flux`${name}
+  |> ${counted("total")}`);
+    parts.push(flux`${name}
+  |> filter(fn: (r) => r._value == 1)
+  |> ${counted("active")}`);
+  }
+  const all = unionOf(parts);
+  return joinLines([
+    ...definitions,
+    flux`${all}
+  |> yield(name: "activity")`,
   ]);
-  return flux`union(tables: [${tables}])
-  |> group(columns: ["_time", "worker"])
-  |> max()${count}`;
+}
+
+/**
+ * get_metric_keys: the `metric` tag values of the company's machine_stats series (of the workers
+ * named; all when none), from the storage index. Undefined when no worker can match.
+ */
+export function metricKeysFlux(
+  bucket: string,
+  company: string,
+  workers: readonly string[],
+  stopMs: number,
+): ParameterizedQuery | undefined {
+  const selected = selectedWorkers(workers);
+  if (selected?.length === 0) return undefined;
+  const predicate = joinAnd([
+    flux`r._measurement == ${STATS_MEASUREMENT}`,
+    flux`r.company == ${encodeTagValue(company)}`,
+    ...(selected === undefined ? [] : [equalsAny("worker", selected.map(encodeTagValue))]),
+  ]);
+  return flux`import "influxdata/influxdb/schema"
+schema.tagValues(bucket: ${bucket}, tag: "metric", predicate: (r) => ${predicate}, start: ${fluxTimeMs(0)}, stop: ${fluxTimeMs(stopMs)})`;
 }
 
 /**
@@ -232,6 +289,13 @@ function joinAnd(parts: readonly ParameterizedQuery[]): ParameterizedQuery {
 
 function joinLines(parts: readonly ParameterizedQuery[]): ParameterizedQuery {
   return parts.reduce((all, part) => flux`${all}\n${part}`);
+}
+
+/** One stream as it is, several through union (which wants at least two). */
+function unionOf(streams: readonly ParameterizedQuery[]): ParameterizedQuery {
+  const [only] = streams;
+  if (streams.length === 1 && only !== undefined) return only;
+  return flux`union(tables: [${joinComma(streams)}])`;
 }
 
 function joinComma(parts: readonly ParameterizedQuery[]): ParameterizedQuery {
