@@ -19,6 +19,8 @@ const STATS_WORKERS = Number(process.env.BENCH_STATS_WORKERS ?? 100);
 const ACTIVITY_WORKERS = Number(process.env.BENCH_ACTIVITY_WORKERS ?? 1000);
 const ACTIVITY_PERIOD_S = Number(process.env.BENCH_ACTIVITY_PERIOD ?? 600);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+// Which parts to run (load and query): "stats", "activity" or both (the default).
+const PARTS = new Set((process.env.BENCH_PARTS ?? "stats,activity").split(","));
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -43,24 +45,29 @@ async function main(): Promise<void> {
     const target = influxd;
     const client = new InfluxDB({ url: influxd.url, token: influxd.token, timeout: 600_000 });
     const queryApi = client.getQueryApi(influxd.org);
-    const reader = new FluxReader(queryApi, influxd.bucket);
+    // As the store reads: gzip on.
+    const reader = new FluxReader(queryApi.with({ gzip: true }), influxd.bucket);
     const now = Math.floor(Date.now() / 60_000) * 60_000;
 
     let t = Date.now();
-    const statsLines = await loadStatsDay(target, STATS_WORKERS, now);
-    console.log(
-      `loaded ${statsLines} lines (${STATS_WORKERS} workers, 24 h) in ${Date.now() - t} ms`,
-    );
-    t = Date.now();
-    const activityLines = await loadActivityWeek(
-      target,
-      ACTIVITY_WORKERS,
-      now,
-      ACTIVITY_PERIOD_S * 1000,
-    );
-    console.log(
-      `loaded ${activityLines} lines (${ACTIVITY_WORKERS} workers, 7 days every ${ACTIVITY_PERIOD_S} s) in ${Date.now() - t} ms`,
-    );
+    if (PARTS.has("stats")) {
+      const statsLines = await loadStatsDay(target, STATS_WORKERS, now);
+      console.log(
+        `loaded ${statsLines} lines (${STATS_WORKERS} workers, 24 h) in ${Date.now() - t} ms`,
+      );
+    }
+    if (PARTS.has("activity")) {
+      t = Date.now();
+      const activityLines = await loadActivityWeek(
+        target,
+        ACTIVITY_WORKERS,
+        now,
+        ACTIVITY_PERIOD_S * 1000,
+      );
+      console.log(
+        `loaded ${activityLines} lines (${ACTIVITY_WORKERS} workers, 7 days every ${ACTIVITY_PERIOD_S} s) in ${Date.now() - t} ms`,
+      );
+    }
 
     const range = bucketRange(Math.floor((now - DAY) / 1000), Math.floor(now / 1000), 60, 100_000);
     const query = (workers: string[], splitByVariant: boolean): StatsQuery => ({
@@ -106,7 +113,7 @@ async function main(): Promise<void> {
       text.replace(/\|> yield\(name: ("[a-z]+")\)/g, "|> group() |> count() |> yield(name: $1)");
 
     console.log("\n| query | median | min | answer |\n|---|---|---|---|");
-    for (const split of [true, false]) {
+    for (const split of PARTS.has("stats") ? [true, false] : []) {
       const s = split ? "split" : "not split";
       for (const workers of [["worker-0"], all]) {
         const q = query(workers, split);
@@ -125,7 +132,7 @@ async function main(): Promise<void> {
     const hi = Math.floor(range.toMs);
 
     // The same GetStats in InfluxQL through v1 /query (bucket name = database name).
-    for (const split of [true, false]) {
+    for (const split of PARTS.has("stats") ? [true, false] : []) {
       for (const workers of [["worker-0"], all]) {
         const where = `"company" = 'default' AND ("metric" = 'cpu_usage' OR "metric" = 'gpu_usage' OR "metric" = 'memory_used') AND (${workers.map((w) => `"worker" = '${w}'`).join(" OR ")}) AND time >= ${lo}ms AND time <= ${hi}ms`;
         const q = `SELECT max("value") AS "max", mean("value") AS "mean" FROM "machine_stats" WHERE ${where} GROUP BY time(60s), "worker", "metric"${split ? ', "variant"' : ""} fill(none)`;
@@ -139,6 +146,7 @@ async function main(): Promise<void> {
     // Activity: 7 days at 1 h, over whole hours and with partial hours at both ends.
     const sources: ActivitySources = { reports: '"activity"', rollup: '"activity_1h"' };
     const weekEnd = Math.floor(now / HOUR) * HOUR - 1;
+    if (!PARTS.has("activity")) return;
     for (const [label, fromMs, toMs] of [
       ["whole hours", weekEnd + 1 - 7 * DAY, weekEnd],
       ["partial hours at both ends", now - 7 * DAY + 60_000, now - 60_000],

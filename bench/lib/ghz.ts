@@ -34,6 +34,8 @@ export async function ghz(options: {
   data: unknown;
   concurrency: number;
   requests: number;
+  /** Per call (ghz's own default is 20 s); e.g. "120s" for slow queries. */
+  timeout?: string;
 }): Promise<LoadResult> {
   const dataFile = join(tmpdir(), `ghz-${process.pid}-${Date.now()}.json`);
   await writeFile(dataFile, JSON.stringify(options.data));
@@ -51,6 +53,8 @@ export async function ghz(options: {
       String(options.requests),
       "--connections",
       String(Math.min(options.concurrency, 4)),
+      "--timeout",
+      options.timeout ?? "20s",
       "--format",
       "json",
       options.address,

@@ -158,7 +158,30 @@ describe("Flux activity report", () => {
     const text = activityFlux("b", "acme", range(T0, T0 + 24 * HOUR - 1, HOUR))?.toString() ?? "";
     expect(text).toContain('r._measurement == "activity_1h"');
     expect(text).not.toContain('r._measurement == "activity"');
-    expect(text).toContain("pivot(");
+    expect(text).toContain('group(columns: ["_field"])');
+    expect(text).toContain("fn: count, createEmpty: false");
+    expect(text).not.toContain("union(");
+  });
+
+  it("counts the interior from the rollup and only the edge buckets per worker, never a table per worker and window", () => {
+    const text =
+      activityFlux(
+        "b",
+        "acme",
+        range(T0 + 60_000, T0 + 10 * HOUR + 60_000, 2 * HOUR),
+      )?.toString() ?? "";
+    // Interior: 02:00–10:00 from the rollup, windowed per series, counted per window and field.
+    expect(text).toContain(
+      'range(start: time(v: "2024-01-01T02:00:00.000Z"), stop: time(v: "2024-01-01T10:00:00.000Z"))',
+    );
+    expect(text).toContain('group(columns: ["_time", "_field"])');
+    expect(text).not.toContain('group(columns: ["_time", "worker"])');
+    // Edges: 00:00–02:00 (partial first hour + one rollup hour) and 10:00–10:01 (partial).
+    expect(text.match(/distinct\(column: "worker"\)/g)).toHaveLength(4);
+    expect(text).toContain('kind: "total"');
+    expect(text).toContain(
+      'range(start: time(v: "2024-01-01T01:00:00.000Z"), stop: time(v: "2024-01-01T02:00:00.000Z"))',
+    );
   });
 
   it("merges the partial hours at either end from the reports", () => {
