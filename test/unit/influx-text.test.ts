@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { v1Authorization } from "../../src/stats/influx/influx-http.js";
 import {
   durationLiteral,
   equalsAny,
@@ -32,6 +33,13 @@ describe("line protocol", () => {
     expect(point("m", [["k", "v 1"]], [["value", "1.5"]], 1000)).toBe("m,k=v\\ 1 value=1.5 1000");
   });
 
+  it("sends user:password to the v1 endpoints as Basic, an API token as Token", () => {
+    expect(v1Authorization("muster:s3cret")).toBe(
+      `Basic ${Buffer.from("muster:s3cret").toString("base64")}`,
+    );
+    expect(v1Authorization("abc123==")).toBe("Token abc123==");
+  });
+
   it("names a bucket's v1 database and retention policy", () => {
     expect(v1NamesOf("muster")).toEqual({ database: "muster" });
     expect(v1NamesOf("telegraf/autogen")).toEqual({
@@ -58,6 +66,13 @@ describe("InfluxQL building", () => {
     expect(durationLiteral(30 * DAY)).toBe("30d");
     expect(durationLiteral(90 * 60_000)).toBe("90m");
     expect(durationLiteral(7000)).toBe("7s");
+  });
+
+  it("sends user:password to the v1 endpoints as Basic, an API token as Token", () => {
+    expect(v1Authorization("muster:s3cret")).toBe(
+      `Basic ${Buffer.from("muster:s3cret").toString("base64")}`,
+    );
+    expect(v1Authorization("abc123==")).toBe("Token abc123==");
   });
 
   it("names a bucket's v1 database and retention policy", () => {

@@ -19,7 +19,7 @@ export interface StatementResult {
 /**
  * InfluxQL through the v1 /query endpoint, which InfluxDB 1.x serves and 2.x keeps for
  * compatibility (a database name there is mapped to a bucket), over Node's fetch with
- * `Authorization: Token <token>` (2.x: an API token; 1.8+: `user:password`). Network failures,
+ * the token (v1Authorization). Network failures,
  * timeouts and 5xx answers become UNAVAILABLE naming the stats store (clients retry those);
  * anything else InfluxDB refuses is a plain Error, an internal failure.
  */
@@ -73,7 +73,7 @@ export class InfluxHttp {
   private async send(what: string, path: string, init: RequestInit): Promise<Response> {
     const url = new URL(path, this.base);
     const headers = new Headers(init.headers);
-    if (this.token !== "") headers.set("authorization", `Token ${this.token}`);
+    if (this.token !== "") headers.set("authorization", v1Authorization(this.token));
     let lastError: unknown;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -112,4 +112,14 @@ function describe(error: unknown, timeoutMs: number): string {
     return error.message;
   }
   return String(error);
+}
+
+/**
+ * The Authorization header for the v1 endpoints: `user:password` (1.x, or a 2.x v1 authorization)
+ * as Basic, which every 1.x reads; an API token (2.x: base64, never a colon) with the Token scheme.
+ */
+export function v1Authorization(token: string): string {
+  return token.includes(":")
+    ? `Basic ${Buffer.from(token, "utf8").toString("base64")}`
+    : `Token ${token}`;
 }

@@ -4,6 +4,7 @@
  * failure is one line saying what to fix, for the operator reading muster's exit message.
  */
 import type { QueryApi } from "@influxdata/influxdb-client";
+import { v1Authorization } from "./influx-http.js";
 import { durationLiteral, quoteIdent } from "./influxql.js";
 
 export interface InfluxTarget {
@@ -170,7 +171,11 @@ async function json<T>(target: InfluxTarget, response: Response, what: string): 
 async function send(target: InfluxTarget, path: string, init: RequestInit): Promise<Response> {
   const base = target.url.endsWith("/") ? target.url : `${target.url}/`;
   const headers = new Headers(init.headers);
-  if (target.token !== "") headers.set("authorization", `Token ${target.token}`);
+  if (target.token !== "") {
+    // The v1 /query (1.x setup) reads user:password as Basic; /api/v2 takes the Token scheme.
+    const v1 = path.startsWith("query");
+    headers.set("authorization", v1 ? v1Authorization(target.token) : `Token ${target.token}`);
+  }
   try {
     return await fetch(new URL(path, base), {
       ...init,
