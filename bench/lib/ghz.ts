@@ -21,6 +21,7 @@ interface GhzReport {
   rps: number;
   latencyDistribution: { percentage: number; latency: number }[] | null;
   statusCodeDistribution: Record<string, number>;
+  errorDistribution?: Record<string, number> | null;
 }
 
 /**
@@ -63,6 +64,10 @@ export async function ghz(options: {
   );
   const report = JSON.parse(stdout) as GhzReport;
   const ok = report.statusCodeDistribution.OK ?? 0;
+  // Say why calls failed: a benchmark of errors is no benchmark.
+  for (const [error, count] of Object.entries(report.errorDistribution ?? {})) {
+    console.error(`ghz ${options.method}: ${count} × ${error}`);
+  }
   const percentile = (p: number) =>
     (report.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? Number.NaN) / 1e6;
   return {

@@ -41,8 +41,13 @@ export interface InfluxStatsOptions {
   readonly query: QueryLanguage;
   /** The retention of a bucket (or 1.x retention policy) muster creates; existing ones keep theirs. */
   readonly retentionMs: number;
-  /** Per HTTP request to InfluxDB, ms. */
+  /** Per write and startup request to InfluxDB, ms (default 10 s). */
   readonly timeoutMs?: number;
+  /**
+   * Per query, ms (default 120 s): InfluxQL answers only once the whole result is computed, and
+   * a large get_stats can take tens of seconds (BENCHMARKS.md); a slow answer beats none.
+   */
+  readonly queryTimeoutMs?: number;
   readonly groupCommit?: GroupCommitOptions;
   /** Write retries after a failed attempt (5xx, 429, network), and how long they may take, ms. */
   readonly writeRetries?: number;
@@ -72,24 +77,27 @@ export class InfluxStatsStore implements StatsStore {
    */
   static async open(options: InfluxStatsOptions): Promise<InfluxStatsStore> {
     const timeoutMs = options.timeoutMs ?? 10_000;
+    const queryTimeoutMs = options.queryTimeoutMs ?? 120_000;
     if (options.log !== undefined) routeClientLog(options.log);
     const target = { ...options, timeoutMs };
     const server = await ensureBucket(target);
-    const client = new InfluxDB({
-      url: options.url,
-      timeout: timeoutMs,
-      ...(options.token === "" ? {} : { token: options.token }),
-    });
+    const clientFor = (timeout: number) =>
+      new InfluxDB({
+        url: options.url,
+        timeout,
+        ...(options.token === "" ? {} : { token: options.token }),
+      });
+    const client = clientFor(timeoutMs);
     let reader: Reader;
     if (options.query === "flux") {
       // gzip halves the transfer of large answers, even on loopback (BENCHMARKS.md).
-      const queryApi = client.getQueryApi(options.org).with({ gzip: true });
+      const queryApi = clientFor(queryTimeoutMs).getQueryApi(options.org).with({ gzip: true });
       await checkFlux(target, queryApi);
       reader = new FluxReader(queryApi, options.bucket);
     } else {
       const { database, retentionPolicy } = v1NamesOf(options.bucket);
       reader = new InfluxqlReader(
-        new InfluxHttp(options.url, options.token, database, timeoutMs),
+        new InfluxHttp(options.url, options.token, database, queryTimeoutMs),
         retentionPolicy,
       );
     }
