@@ -37,7 +37,7 @@ module.exports = {
         "src/workers is the service: it sees stores through the core's interfaces and knows no transport.",
       severity: "error",
       from: { path: "^src/workers/" },
-      to: { path: `^src/(rpc|compat|presence|stats|auth|queues)/|${TOP}` },
+      to: { path: `^src/(rpc|compat|ops|presence|stats|auth|queues)/|${TOP}` },
     },
     {
       name: "auth-imports-only-core",
@@ -77,7 +77,7 @@ module.exports = {
       comment: "Stores sit below the service and the edges: they import neither, nor the wiring.",
       severity: "error",
       from: { path: "^src/(presence|stats)/" },
-      to: { path: `^src/(workers|queues|auth|rpc|compat)/|${TOP}` },
+      to: { path: `^src/(workers|queues|auth|rpc|compat|ops)/|${TOP}` },
     },
     {
       name: "edges-import-no-store-or-other-edge",
@@ -85,7 +85,16 @@ module.exports = {
         "The Connect routes and the ClearML layer bind to the service's type; neither reaches a store or the other edge.",
       severity: "error",
       from: { path: "^src/(rpc|compat)/" },
-      to: { path: "^src/(presence|stats|rpc|compat)/", pathNot: "^src/$1/" },
+      to: { path: "^src/(presence|stats|rpc|compat|ops)/", pathNot: "^src/$1/" },
+    },
+    {
+      name: "ops-imports-no-store-service-or-wiring",
+      comment:
+        "src/ops (health, metrics, request log, operator paths) sees stores through the core's " +
+        "interfaces and calls through the RPC context; it knows no backend, service, auth or ClearML code.",
+      severity: "error",
+      from: { path: "^src/ops/" },
+      to: { path: `^src/(presence|stats|workers|queues|auth|compat)/|${TOP}` },
     },
   ],
   options: {

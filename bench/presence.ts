@@ -19,6 +19,9 @@ import {
 
 const METHOD = (name: string) => `muster.workers.v1.WorkersService/${name}`;
 const FLEETS = (process.env.BENCH_FLEETS ?? "10000,100000").split(",").map(Number);
+/** BENCH_STORES=memory and BENCH_PARTS=getall narrow a run to what is being measured. */
+const STORES = (process.env.BENCH_STORES ?? "memory,nats").split(",");
+const PARTS = (process.env.BENCH_PARTS ?? "reports,getall").split(",");
 
 async function main(): Promise<void> {
   const nats = await startNatsServer();
@@ -42,16 +45,19 @@ async function main(): Promise<void> {
     Record<number, LoadResult & { rssMb: number; registerRps: number }>
   > = {};
   try {
-    for (const store of stores) {
-      const muster = await startMusterProcess(store.flags(`bench_reports_${Date.now()}`));
-      try {
-        const { grpc, http } = await measureStatusReports(muster, { httpStats: null });
-        throughput[store.name] = { grpc, http };
-        log(store.name, "status_report gRPC", grpc);
-        log(store.name, "status_report HTTP", http);
-      } finally {
-        await muster.stop();
+    for (const store of stores.filter((s) => STORES.includes(s.name))) {
+      if (PARTS.includes("reports")) {
+        const muster = await startMusterProcess(store.flags(`bench_reports_${Date.now()}`));
+        try {
+          const { grpc, http } = await measureStatusReports(muster, { httpStats: null });
+          throughput[store.name] = { grpc, http };
+          log(store.name, "status_report gRPC", grpc);
+          log(store.name, "status_report HTTP", http);
+        } finally {
+          await muster.stop();
+        }
       }
+      if (!PARTS.includes("getall")) continue;
       const byFleet: Record<number, LoadResult & { rssMb: number; registerRps: number }> = {};
       getAll[store.name] = byFleet;
       for (const fleet of FLEETS) {

@@ -6,6 +6,7 @@
 #   nats-server  >= 2.11 (per-message TTL) with `go install`, into $(go env GOPATH)/bin
 #   grpcurl      with `go install`, a reflection client the protocol tests drive
 #   protoc-gen-go, protoc-gen-go-grpc  with `go install`, for the Go stubs (`npm run generate`)
+#   protoc-gen-connect-openapi  v0.25.6 with `go install`, for the OpenAPI document (same)
 # Idempotent; needs root for apt-get (as on CI and the project's machines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,22 @@ for plugin in google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11 \
   fi
 done
 echo "protoc-gen-go: $(command -v protoc-gen-go || echo "$gobin/protoc-gen-go")"
+
+# protoc-gen-connect-openapi, for openapi/muster.openapi.json (buf.gen.openapi.yaml). Built inside
+# a throwaway module that requires the pinned version: `go install pkg@version` would first ask the
+# module proxy for the module's version list (to check deprecation), which the proxy refuses.
+openapi_plugin=github.com/sudorandom/protoc-gen-connect-openapi
+openapi_version=v0.25.6
+if [ ! -x "$gobin/protoc-gen-connect-openapi" ] ||
+  ! go version -m "$gobin/protoc-gen-connect-openapi" | grep -q "mod.*$openapi_plugin.*$openapi_version"; then
+  echo "installing $openapi_plugin@$openapi_version"
+  build="$(mktemp -d)"
+  (cd "$build" && go mod init openapi-plugin-build >/dev/null 2>&1 &&
+    echo "require $openapi_plugin $openapi_version" >>go.mod &&
+    GOFLAGS=-mod=mod GOBIN="$gobin" go install "$openapi_plugin")
+  rm -rf "$build"
+fi
+echo "protoc-gen-connect-openapi: $(go version -m "$gobin/protoc-gen-connect-openapi" | awk '$1 == "mod" { print $3 }')"
 
 # The Python test client's packages, in a virtual environment of the project's own.
 if [ ! -x .venv/bin/python ] || ! diff -q <(.venv/bin/pip freeze | sort) <(grep -v '^#' test/python/requirements.txt | sort) >/dev/null; then

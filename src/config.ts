@@ -3,6 +3,7 @@ import {
   DEFAULT_MAX_BUCKETS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_STATS_MAX_SAMPLES,
+  DEFAULT_STATS_MAX_SERIES,
   DEFAULT_STATS_RETENTION_MS,
 } from "./core/defaults.js";
 
@@ -10,8 +11,10 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly presence: "memory" | "nats";
-  readonly natsUrl: string;
+  /** Seed servers of one NATS cluster (or the one server). */
+  readonly natsUrls: readonly string[];
   readonly natsBucket: string;
+  readonly natsReplicas: number;
   readonly stats: "memory" | "influx";
   readonly influxUrl: string;
   readonly influxOrg: string;
@@ -25,10 +28,14 @@ export interface Config {
   readonly allowAnonymous: boolean;
   readonly statsRetentionMs: number;
   readonly statsMaxSamples: number;
+  readonly statsMaxSeries: number;
   readonly maxBuckets: number;
   readonly maxConnections: number;
   readonly logLevel: string;
   readonly corsOrigins: readonly string[];
+  /** Where /metrics is served when not on the main port. */
+  readonly metricsListen: { readonly host: string; readonly port: number } | undefined;
+  readonly logRequests: "all" | "errors" | "none";
   readonly ui: boolean;
 }
 
@@ -62,7 +69,13 @@ const SETTINGS = {
     flag: "nats-url",
     env: "NATS_URL",
     fallback: "nats://127.0.0.1:4222",
-    help: "NATS server for --presence nats",
+    help: "NATS server for --presence nats; several seed servers of a cluster comma-separated",
+  },
+  natsReplicas: {
+    flag: "nats-replicas",
+    env: "NATS_REPLICAS",
+    fallback: "1",
+    help: "replicas of the KV bucket when muster creates it (3 or 5 on a cluster)",
   },
   natsBucket: {
     flag: "nats-bucket",
@@ -149,6 +162,12 @@ const SETTINGS = {
     fallback: String(DEFAULT_STATS_MAX_SAMPLES),
     help: "memory stats store: keep at most this many samples",
   },
+  statsMaxSeries: {
+    flag: "stats-max-series",
+    env: "MUSTER_STATS_MAX_SERIES",
+    fallback: String(DEFAULT_STATS_MAX_SERIES),
+    help: "memory stats store: keep at most this many series (worker × metric × device)",
+  },
   maxBuckets: {
     flag: "max-buckets",
     env: "MUSTER_MAX_BUCKETS",
@@ -166,6 +185,18 @@ const SETTINGS = {
     env: "MUSTER_CORS_ORIGINS",
     fallback: "",
     help: 'origins browsers may call from, comma-separated, or "*" (none: no CORS)',
+  },
+  metricsListen: {
+    flag: "metrics-listen",
+    env: "MUSTER_METRICS_LISTEN",
+    fallback: "",
+    help: "HOST:PORT to serve /metrics on instead of the main port",
+  },
+  logRequests: {
+    flag: "log-requests",
+    env: "MUSTER_LOG_REQUESTS",
+    fallback: "errors",
+    help: "one log line per call: all|errors|none",
   },
   ui: {
     flag: "ui",
@@ -240,8 +271,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     host,
     port,
     presence: oneOf(value("presence"), ["memory", "nats"] as const),
-    natsUrl: parseUrl(value("natsUrl"), ["nats:", "tls:", "ws:", "wss:"]),
+    natsUrls: parseUrls(value("natsUrl"), ["nats:", "tls:", "ws:", "wss:"]),
     natsBucket: bucketName(value("natsBucket")),
+    natsReplicas: replicas(value("natsReplicas")),
     stats: oneOf(value("stats"), ["memory", "influx"] as const),
     influxUrl: parseUrl(value("influxUrl"), ["http:", "https:"]),
     influxOrg: nonEmpty(value("influxOrg")),
@@ -255,9 +287,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     allowAnonymous,
     statsRetentionMs: parseDuration(value("statsRetention")),
     statsMaxSamples: positiveInteger(value("statsMaxSamples")),
+    statsMaxSeries: positiveInteger(value("statsMaxSeries")),
     maxBuckets: positiveInteger(value("maxBuckets")),
     maxConnections: positiveInteger(value("maxConnections")),
     corsOrigins: parseOrigins(value("corsOrigins")),
+    metricsListen:
+      value("metricsListen").text === "" ? undefined : parseListen(value("metricsListen")),
+    logRequests: oneOf(value("logRequests"), ["all", "errors", "none"] as const),
     ui: oneOf(value("ui"), ["on", "off"] as const) === "on",
     logLevel: oneOf(value("logLevel"), [
       "fatal",
@@ -329,6 +365,24 @@ function parseUrl({ text, source }: Value, protocols: readonly string[]): string
     throw new ConfigError(`${source}: expected a ${protocols.join(" or ")} URL, got "${text}"`);
   }
   return text;
+}
+
+/** One URL or several, comma-separated (a cluster's seed servers); each must be valid. */
+function parseUrls({ text, source }: Value, protocols: readonly string[]): string[] {
+  const urls = text
+    .split(",")
+    .map((u) => u.trim())
+    .filter((u) => u !== "");
+  if (urls.length === 0)
+    throw new ConfigError(`${source}: expected at least one URL, got "${text}"`);
+  return urls.map((url) => parseUrl({ text: url, source }, protocols));
+}
+
+/** JetStream allows 1 to 5 replicas of a stream. */
+function replicas(value: Value): number {
+  const n = positiveInteger(value);
+  if (n > 5) throw new ConfigError(`${value.source}: expected 1 to 5, got "${value.text}"`);
+  return n;
 }
 
 /** JetStream names the bucket's stream KV_<bucket>; NATS allows only these characters in it. */

@@ -12,6 +12,7 @@ import { NEWEST_VERSION } from "./compat/endpoints.js";
 import type { Clock } from "./core/clock.js";
 import type { PresenceStore } from "./core/presence-store.js";
 import type { StatsStore } from "./core/stats-store.js";
+import { type Ops, type OpsOptions, startOps } from "./ops/ops.js";
 import { QueuesServiceImpl } from "./queues/service.js";
 import { type RunningServer, startServer } from "./server.js";
 import type { ServerLimits } from "./server-limits.js";
@@ -40,6 +41,8 @@ export interface MusterOptions {
   readonly ui?: boolean;
   /** Connection, size and timeout limits; production defaults when absent. */
   readonly limits?: Partial<ServerLimits>;
+  /** Request log and where /metrics is served (src/ops). */
+  readonly ops?: OpsOptions;
 }
 
 /** What muster's tokens say of the server; the SDK reads these claims (spec section 6). */
@@ -53,6 +56,8 @@ const TOKEN_CLAIMS = {
 
 export interface Muster {
   readonly server: RunningServer;
+  /** Health, metrics and where they are served. */
+  readonly ops: Ops;
   /** Re-reads the credentials file (SIGHUP) and logs the outcome; undefined when running open. */
   reloadCredentials(): Promise<ReloadResult | undefined>;
   /** Stops the server (letting calls in flight finish), then closes the stores. */
@@ -62,9 +67,17 @@ export interface Muster {
 /** Builds the service over the stores and serves it; closes the stores if the server cannot start. */
 export async function createMuster(options: MusterOptions): Promise<Muster> {
   const { presence, stats, clock, log } = options;
+  const closeStores = async () => {
+    await Promise.all([presence.close(), stats.close()]);
+  };
+  const ops = await startOps({ presence, stats, log }, options.ops).catch(async (error) => {
+    await closeStores();
+    throw error;
+  });
   const service = new WorkersServiceImpl({
-    presence,
-    stats,
+    // The service sees the stores through the timing wrappers that feed the metrics.
+    presence: ops.presence,
+    stats: ops.stats,
     clock,
     ...(options.service === undefined ? {} : { options: options.service }),
   });
@@ -80,9 +93,6 @@ export async function createMuster(options: MusterOptions): Promise<Muster> {
     const own = credentials?.current.companies.get(company)?.queues ?? [];
     return own.length > 0 ? own : defaultQueues;
   });
-  const closeStores = async () => {
-    await Promise.all([presence.close(), stats.close()]);
-  };
   let server: RunningServer;
   try {
     server = await startServer({
@@ -94,13 +104,16 @@ export async function createMuster(options: MusterOptions): Promise<Muster> {
       ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
       ...(options.ui === undefined ? {} : { ui: options.ui }),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ops: ops.server,
     });
   } catch (error) {
+    await ops.close();
     await closeStores();
     throw error;
   }
   return {
     server,
+    ops,
     async reloadCredentials() {
       if (credentials === undefined) {
         log.info("credentials not reloaded: muster runs open (no --credentials file)");
@@ -119,6 +132,7 @@ export async function createMuster(options: MusterOptions): Promise<Muster> {
     },
     async close() {
       await server.close();
+      await ops.close();
       await closeStores();
     },
   };

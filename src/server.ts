@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -13,6 +14,7 @@ import { corsPolicy } from "./cors.js";
 import { connectionCap, openFilesLimit } from "./fd-limit.js";
 import type { NodeRequest } from "./http-types.js";
 import { superviseSession } from "./http2-sessions.js";
+import type { ServerOps } from "./ops/ops.js";
 import { authInterceptor } from "./rpc/auth-interceptor.js";
 import { clientIpKey, clientIpOf } from "./rpc/context.js";
 import { musterNodeAdapter } from "./rpc/node-adapter.js";
@@ -35,6 +37,8 @@ export interface ServerOptions {
   readonly limits?: Partial<ServerLimits>;
   /** Serve the dashboard (dist-web/) at "/"; on by default. */
   readonly ui?: boolean;
+  /** Health, metrics, request log and operator paths (src/ops); none in a bare server. */
+  readonly ops?: ServerOps;
 }
 
 export interface RunningServer {
@@ -61,19 +65,32 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     identity: await authenticator.authorizeCall(firstHeader(req.headers.authorization), method),
     ...optionalIp(clientIp(req)),
   });
-  const clearml = clearmlHandler({ operations: allOperations(services), contextOf, log });
+  const { ops } = options;
+  const clearml = clearmlHandler({
+    operations: allOperations(services),
+    contextOf,
+    log,
+    ...(ops && { onCall: (req, call) => ops.clearmlCall(call, clientIp(req)) }),
+  });
   const ui = options.ui === false ? async () => false : staticFiles();
   // Aborted by close(): ends streams such as WatchWorkers, which would otherwise run until the
   // client goes away.
   const shutdown = new AbortController();
+  // connect-node links every call's signal to this one: one listener per call in flight, so
+  // Node's default warning at 11 listeners would fire under any real load.
+  setMaxListeners(0, shutdown.signal);
   const handler = musterNodeAdapter({
     log,
     shutdownSignal: shutdown.signal,
     // Applies to the decompressed size too: connect-node inflates with this as the output limit.
     readMaxBytes: limits.readMaxBytes,
     writeMaxBytes: limits.writeMaxBytes,
-    routes: musterRoutes(services, log),
-    interceptors: [authInterceptor(authenticator, log)],
+    routes: (router) => {
+      musterRoutes(services, log, ops?.services)(router);
+      ops?.routes(router);
+    },
+    // Metrics and the request log outermost, so refused calls are counted and logged too.
+    interceptors: [...(ops?.interceptors ?? []), authInterceptor(authenticator, log)],
     contextValues: (req) => createContextValues().set(clientIpKey, clientIp(req)),
     fallback: (req, res) => {
       // The dashboard's few paths first; everything else is the ClearML layer's.
@@ -91,7 +108,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const tracked: typeof handler = (req, res) => {
     // HTTP/1.1 only: HTTP/2 has no Connection header (its sessions get GOAWAY instead).
     if (shuttingDown && req.httpVersionMajor === 1) res.setHeader("connection", "close");
-    if (!cors(req, res)) handler(req, res);
+    const opsAnswer = ops?.http(req);
+    if (opsAnswer !== undefined) {
+      opsAnswer(res).catch((error: unknown) => {
+        log.error({ err: error }, "operator endpoint failed");
+        res.destroy();
+      });
+    } else if (!cors(req, res)) handler(req, res);
   };
   const http1Server = http.createServer(
     {
@@ -192,6 +215,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // their requests served, then end: HTTP/1.1 ones after their response or when idle, HTTP/2
       // sessions after GOAWAY once their streams are done. Only what is left at the deadline is
       // dropped.
+      await ops?.drain();
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       shutdown.abort(new ConnectError("muster is shutting down", Code.Unavailable));

@@ -9,7 +9,11 @@ import { createMuster, type Muster } from "./muster.js";
 import { MemoryPresenceStore } from "./presence/memory/memory-presence-store.js";
 import { openNatsPresenceStore } from "./presence/nats/nats-presence-store.js";
 import { InfluxStatsStore } from "./stats/influx/influx-stats-store.js";
-import { BYTES_PER_SAMPLE, MemoryStatsStore } from "./stats/memory/memory-stats-store.js";
+import {
+  BYTES_PER_SAMPLE,
+  BYTES_PER_SERIES,
+  MemoryStatsStore,
+} from "./stats/memory/memory-stats-store.js";
 
 /**
  * Starts muster as the configuration says: opens the stores it names, then wires them with
@@ -38,9 +42,15 @@ export async function startMuster(config: Config, log: Logger): Promise<Muster> 
     ...(tokenSecret === undefined ? {} : { tokenSecret }),
     ui: config.ui,
     limits: { maxConnections: config.maxConnections },
+    ops: {
+      logRequests: config.logRequests,
+      ...(config.metricsListen && { metricsListen: config.metricsListen }),
+    },
   });
   const { url } = muster.server;
   log.info({ url }, `muster listening on ${url} (gRPC, gRPC-Web, Connect, ClearML JSON)`);
+  const metricsUrl = muster.ops.metricsUrl ?? url;
+  log.info({ metrics: `${metricsUrl}/metrics` }, `metrics at ${metricsUrl}/metrics`);
   return muster;
 }
 
@@ -81,10 +91,19 @@ async function openTokenSecret(config: Config, log: Logger): Promise<Uint8Array 
 
 async function createPresenceStore(config: Config, log: Logger): Promise<PresenceStore> {
   if (config.presence === "nats") {
-    const { natsUrl: url, natsBucket: bucket } = config;
+    const { natsUrls: urls, natsBucket: bucket, natsReplicas: replicas } = config;
     // Resolves once the bucket is loaded into the view, so the server starts with every worker.
-    const store = await openNatsPresenceStore({ url, bucket, clock: systemClock, log });
-    log.info({ url, bucket }, `presence: NATS JetStream KV bucket ${bucket} at ${url}`);
+    const store = await openNatsPresenceStore({
+      url: urls,
+      bucket,
+      replicas,
+      clock: systemClock,
+      log,
+    });
+    log.info(
+      { urls, bucket, replicas: store.replicas },
+      `presence: NATS JetStream KV bucket ${bucket} (${store.replicas} replica${store.replicas === 1 ? "" : "s"}) at ${urls.join(",")}`,
+    );
     return store;
   }
   log.info("presence: in memory (registrations are lost on restart)");
@@ -112,11 +131,21 @@ async function createStatsStore(config: Config, log: Logger): Promise<StatsStore
     );
     return store;
   }
-  const limits = { retentionMs: config.statsRetentionMs, maxSamples: config.statsMaxSamples };
-  const approxMb = Math.round((limits.maxSamples * BYTES_PER_SAMPLE) / 1_000_000);
+  const limits = {
+    retentionMs: config.statsRetentionMs,
+    maxSamples: config.statsMaxSamples,
+    maxSeries: config.statsMaxSeries,
+  };
+  const approxMb = Math.round(
+    (limits.maxSamples * BYTES_PER_SAMPLE + limits.maxSeries * BYTES_PER_SERIES) / 1_000_000,
+  );
   log.info(
-    { retentionHours: limits.retentionMs / 3_600_000, maxSamples: limits.maxSamples },
-    `stats: in memory, keeping samples for ${limits.retentionMs / 3_600_000} h, at most ${limits.maxSamples} of them (about ${approxMb} MB)`,
+    {
+      retentionHours: limits.retentionMs / 3_600_000,
+      maxSamples: limits.maxSamples,
+      maxSeries: limits.maxSeries,
+    },
+    `stats: in memory, keeping samples for ${limits.retentionMs / 3_600_000} h, at most ${limits.maxSamples} of them in at most ${limits.maxSeries} series (about ${approxMb} MB)`,
   );
   return new MemoryStatsStore(systemClock, limits);
 }

@@ -143,6 +143,34 @@ describe("NATS presence store", () => {
     await deleteBucket(bucket);
   });
 
+  it("loads every worker before it is ready while another instance keeps writing", async () => {
+    const bucket = freshBucket();
+    const a = await openStore(bucket);
+    const workers = Array.from({ length: 300 }, (_, i) => `w${i}`);
+    await Promise.all(workers.map((w) => a.update(key(w), () => record(w))));
+    // Writers updating every worker as fast as they can while B opens: keys written between B
+    // reading the stream's state and its watch starting must not be missed by the initial load.
+    let writing = true;
+    const writers = Array.from({ length: 20 }, async (_, n) => {
+      for (let i = n; writing; i = (i + 20) % workers.length) {
+        const w = workers[i] as string;
+        await a.update(key(w), () => record(w, [`n${i}`]));
+      }
+    });
+    try {
+      for (let round = 0; round < 10; round++) {
+        const b = await openNatsPresenceStore({ url: server.url, bucket, clock: systemClock });
+        const seen = (await b.list("default")).length;
+        await b.close();
+        expect(seen, `round ${round}`).toBe(workers.length);
+      }
+    } finally {
+      writing = false;
+      await Promise.all(writers);
+    }
+    await deleteBucket(bucket);
+  });
+
   it("expires a worker in real time through NATS TTL, seen by both instances", async () => {
     const bucket = freshBucket();
     const [a, b] = [await openStore(bucket), await openStore(bucket)];

@@ -22,17 +22,24 @@ export interface MusterProcess {
   readonly port: number;
   readonly address: string;
   readonly url: string;
+  readonly pid: number;
   /** Resident set size in MB, from /proc. */
   rssMb(): Promise<number>;
   stop(): Promise<void>;
 }
 
+/** Which build runs: another worktree's dist/main.js lets a run compare old and new side by side. */
+const MUSTER_MAIN = process.env.MUSTER_MAIN ?? "dist/main.js";
+
 /** muster as its own process (dist/main.js on this Node), so its RSS and CPU are its own. */
-export async function startMusterProcess(flags: readonly string[]): Promise<MusterProcess> {
+export async function startMusterProcess(
+  flags: readonly string[],
+  nodeArgs: readonly string[] = [],
+): Promise<MusterProcess> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ["dist/main.js", "--listen", `127.0.0.1:${port}`, "--log-level", "warn", ...flags],
+    [...nodeArgs, MUSTER_MAIN, "--listen", `127.0.0.1:${port}`, "--log-level", "warn", ...flags],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   await waitForPort(port, child);
@@ -40,6 +47,7 @@ export async function startMusterProcess(flags: readonly string[]): Promise<Must
     port,
     address: `127.0.0.1:${port}`,
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
     async rssMb() {
       const status = await readFile(`/proc/${child.pid}/status`, "utf8");
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);

@@ -23,6 +23,21 @@ export interface CompatOptions {
    */
   readonly contextOf: (req: NodeRequest, method: DescMethod) => Promise<CallContext>;
   readonly log: Logger;
+  /** Told of every answered call (metrics, request log); gets no header or body. */
+  readonly onCall?: (req: NodeRequest, call: ClearmlCall) => void;
+}
+
+export interface ClearmlCall {
+  /** The endpoint, or undefined when the path names none served here. */
+  readonly endpoint: string | undefined;
+  readonly resultCode: number;
+  readonly subcode: number;
+  /** The X-ClearML-Trx (or X-Trains-Trx) header, echoed as meta.trx. */
+  readonly trx: string | undefined;
+  /** Who called, once authenticated. */
+  readonly context: CallContext | undefined;
+  readonly worker: string | undefined;
+  readonly durationMs: number;
 }
 
 /**
@@ -34,6 +49,9 @@ export function clearmlHandler(options: CompatOptions) {
   const { log } = options;
 
   return async (req: NodeRequest, res: NodeResponse): Promise<void> => {
+    const started = performance.now();
+    let caller: CallContext | undefined;
+    let worker: string | undefined;
     const parsed = parsePath(req.url ?? "/");
     const ctx: EnvelopeContext = {
       endpoint: parsed.path.replace(/^\//, ""),
@@ -56,6 +74,18 @@ export function clearmlHandler(options: CompatOptions) {
       log.warn({ err: error, endpoint: ctx.endpoint }, "ClearML answer could not be encoded"),
     );
     send(res, encoded, log);
+    options.onCall?.(req, {
+      endpoint:
+        parsed.kind !== "unsupported-version" && endpoints.has(parsed.path)
+          ? ctx.endpoint
+          : undefined,
+      resultCode: encoded.status,
+      subcode: result.subcode,
+      trx: ctx.trx,
+      context: caller,
+      worker,
+      durationMs: performance.now() - started,
+    });
 
     async function answer(): Promise<Result> {
       if (parsed.kind === "unsupported-version") {
@@ -88,6 +118,7 @@ export function clearmlHandler(options: CompatOptions) {
       }
       // Credentials before the body: a stranger learns nothing from how a request is checked.
       const context = await options.contextOf(req, endpoint.operation.method);
+      caller = context;
       const body = await readBody(req);
       if (body === undefined) {
         return failure(413, Subcode.none, `request body over ${MAX_BODY_BYTES} bytes`);
@@ -103,6 +134,7 @@ export function clearmlHandler(options: CompatOptions) {
         );
       }
       json = withQueryFields(endpoint.operation.method.input, json, parsed.query);
+      worker = workerOf(json);
       const data = await endpoint.operation.call(json, {
         context,
         authorization: header(req.headers, "authorization"),
@@ -110,6 +142,11 @@ export function clearmlHandler(options: CompatOptions) {
       return { resultCode: 200, subcode: 0, message: "OK", data };
     }
   };
+}
+
+function workerOf(json: unknown): string | undefined {
+  if (typeof json !== "object" || json === null || !("worker" in json)) return undefined;
+  return typeof json.worker === "string" && json.worker !== "" ? json.worker : undefined;
 }
 
 function failure(resultCode: number, subcode: number, message: string): Result {

@@ -43,6 +43,18 @@ function bind<I extends DescMessage, O extends DescMessage>(
   };
 }
 
+/** The operation, with these fields of its answer left out of the ClearML JSON. */
+function withoutFields(operation: Operation, names: readonly string[]): Operation {
+  return {
+    method: operation.method,
+    call: async (body, call) => {
+      const out = await operation.call(body, call);
+      for (const name of names) delete out[name];
+      return out;
+    },
+  };
+}
+
 export function workersOperations(service: WorkersApi): Record<WorkersUnaryMethod, Operation> {
   const rpc = WorkersServiceDesc.method;
   return {
@@ -53,7 +65,13 @@ export function workersOperations(service: WorkersApi): Record<WorkersUnaryMetho
     statusReport: bind(rpc.statusReport, (request, { context }) =>
       service.statusReport(request, context),
     ),
-    getAll: bind(rpc.getAll, (request, { context }) => service.getAll(request, context)),
+    // ClearML's get_all has no paging: every match, and no next_page_token in the answer.
+    getAll: withoutFields(
+      bind(rpc.getAll, (request, { context }) =>
+        service.getAll({ ...request, pageSize: 0, pageToken: "" }, context),
+      ),
+      ["next_page_token"],
+    ),
     getCount: bind(rpc.getCount, (request, { context }) => service.getCount(request, context)),
     getStats: bind(rpc.getStats, (request, { context }) => service.getStats(request, context)),
     getActivityReport: bind(rpc.getActivityReport, (request, { context }) =>

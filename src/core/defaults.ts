@@ -10,8 +10,13 @@ export const DEFAULT_MAX_BUCKETS = 10_000;
 /** Memory stats store: samples older than this (by report time) are dropped, milliseconds. */
 export const DEFAULT_STATS_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
-/** Memory stats store: at most this many samples; about 40 bytes each keeps muster under 256 MB. */
+/**
+ * Memory stats store: at most this many samples (about 32 bytes each, measured in
+ * bench/memory-stats-cost.ts), and at most this many series (about 270 bytes each beyond their
+ * samples; 100,000 is 3,800 four-GPU nodes): about 155 MB together, keeping muster under 256 MB.
+ */
 export const DEFAULT_STATS_MAX_SAMPLES = 4_000_000;
+export const DEFAULT_STATS_MAX_SERIES = 100_000;
 
 /** Open connections one muster accepts (lowered to fit the process's descriptor limit). */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;

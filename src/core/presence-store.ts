@@ -1,5 +1,6 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { PresenceRecord } from "../gen/muster/presence/v1/record_pb.js";
+import type { Readiness, StoreMetrics } from "./store-health.js";
 
 export type { PresenceRecord };
 
@@ -50,6 +51,14 @@ export interface PresenceStore {
    */
   watch(company: string, listener: (event: PresenceEvent) => void): Promise<PresenceWatch>;
   close(): Promise<void>;
+  /** The backend's name in metrics and readiness answers: "memory", "nats". */
+  readonly backend: string;
+  /** Whether calls can be served now (health checks); cheap, called every second or so. */
+  ready(): Promise<Readiness>;
+  /** Live entries of every company (the registered-workers gauge). */
+  liveCount(): number;
+  /** Where to report backend events; backends without any may leave it out. */
+  useMetrics?(metrics: StoreMetrics): void;
 }
 
 /** The moment an entry stops being live, epoch milliseconds. */

@@ -1,6 +1,7 @@
 import type { Aggregation } from "../gen/muster/workers/v1/types_pb.js";
 import type { BucketRange } from "./buckets.js";
 import { categoryOf, type Sample } from "./machine-stats.js";
+import type { Readiness, StoreMetrics } from "./store-health.js";
 
 /** One status report as the stats store keeps it: activity, plus its machine_stats samples. */
 export interface Report {
@@ -92,4 +93,10 @@ export interface StatsStore {
   /** Categories and keys recorded for the workers (all of the company's when empty), sorted. */
   metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]>;
   close(): Promise<void>;
+  /** The backend's name in metrics and readiness answers: "memory", "influx". */
+  readonly backend: string;
+  /** Whether calls can be served now (health checks); cheap, called every second or so. */
+  ready(): Promise<Readiness>;
+  /** Where to report backend events; backends without any may leave it out. */
+  useMetrics?(metrics: StoreMetrics): void;
 }

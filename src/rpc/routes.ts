@@ -1,3 +1,4 @@
+import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { LoginService } from "../auth/login-service.js";
@@ -9,6 +10,7 @@ import type { QueuesApi } from "../queues/service.js";
 import type { WorkersApi } from "../workers/api.js";
 import { callContextOf } from "./context.js";
 import { toConnectError } from "./errors.js";
+import { isBinaryCall, withEncodedWorkers } from "./get-all-encoding.js";
 import { registerReflection } from "./reflection.js";
 
 export interface RoutedServices {
@@ -22,7 +24,12 @@ export interface RoutedServices {
  * The implementations are typed by the descriptors (ServiceImpl): an RPC left out is a compile
  * error. Who calls, and whether they may, is settled before a handler runs (auth-interceptor.ts).
  */
-export function musterRoutes(services: RoutedServices, log: Logger) {
+export function musterRoutes(
+  services: RoutedServices,
+  log: Logger,
+  /** Further services served beside the API (health), listed by reflection too. */
+  others: readonly DescService[] = [],
+) {
   const { workers, queues, login } = services;
   /** Runs a unary call with the API's errors as Connect errors (code, message, subcode). */
   const unary = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -44,7 +51,12 @@ export function musterRoutes(services: RoutedServices, log: Logger) {
     register: (request, ctx) => unary(() => workers.register(request, callContextOf(ctx))),
     unregister: (request, ctx) => unary(() => workers.unregister(request, callContextOf(ctx))),
     statusReport: (request, ctx) => unary(() => workers.statusReport(request, callContextOf(ctx))),
-    getAll: (request, ctx) => unary(() => workers.getAll(request, callContextOf(ctx))),
+    getAll: async (request, ctx) => {
+      const answer = await unary(() => workers.getAll(request, callContextOf(ctx)));
+      return isBinaryCall(ctx.requestHeader.get("content-type"))
+        ? withEncodedWorkers(answer)
+        : answer;
+    },
     getCount: (request, ctx) => unary(() => workers.getCount(request, callContextOf(ctx))),
     getStats: (request, ctx) => unary(() => workers.getStats(request, callContextOf(ctx))),
     getActivityReport: (request, ctx) =>
@@ -66,6 +78,6 @@ export function musterRoutes(services: RoutedServices, log: Logger) {
     router.service(WorkersServiceDesc, workersImpl);
     router.service(QueuesService, queuesImpl);
     router.service(AuthService, authImpl);
-    registerReflection(router, [WorkersServiceDesc, QueuesService, AuthService]);
+    registerReflection(router, [WorkersServiceDesc, QueuesService, AuthService, ...others]);
   };
 }

@@ -7,7 +7,12 @@ import { DEFAULT_MAX_BUCKETS } from "../core/defaults.js";
 import { ApiError, invalidArgument, Subcode } from "../core/errors.js";
 import type { CallContext } from "../core/identity.js";
 import { isMetricKey, samplesOf } from "../core/machine-stats.js";
-import type { PresenceEvent, PresenceStore, WorkerKey } from "../core/presence-store.js";
+import {
+  deadlineMs,
+  type PresenceEvent,
+  type PresenceStore,
+  type WorkerKey,
+} from "../core/presence-store.js";
 import type { MetricRequest, StatsStore } from "../core/stats-store.js";
 import { quoteForMessage } from "../core/truncate.js";
 import { type PresenceRecord, PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
@@ -62,9 +67,11 @@ import {
   LeftReason as WireLeftReason,
 } from "../gen/muster/workers/v1/workers_pb.js";
 import type { WorkersApi } from "./api.js";
+import { CompanyViews } from "./company-views.js";
 import { checkEntryLists, checkEntrySize } from "./entry-limits.js";
 import { EventQueue } from "./event-queue.js";
 import { type WorkerFilter, workerMatcher } from "./filters.js";
+import { decodePageToken, encodePageToken, type PagedQuery } from "./page-token.js";
 import { activitySeriesOf, workerStatsOf } from "./stats-answers.js";
 import { checkReportTime, reportTimeMs } from "./timestamps.js";
 import { validate } from "./validation.js";
@@ -81,6 +88,9 @@ export interface ServiceOptions {
   /** Events a WatchWorkers client may fall behind by before its stream is ended. */
   readonly maxPendingEvents: number;
 }
+
+/** The most workers one page of get_all holds; a larger page_size counts as this (AIP-158). */
+export const MAX_PAGE_SIZE = 10_000;
 
 export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
   defaultTimeoutSeconds: 600,
@@ -105,6 +115,8 @@ export class WorkersServiceImpl implements WorkersApi {
   private readonly presence: PresenceStore;
   private readonly stats: StatsStore;
   private readonly clock: Clock;
+  /** get_all's order kept as workers change, per company. */
+  private readonly views: CompanyViews;
   readonly options: ServiceOptions;
 
   constructor(deps: ServiceDeps) {
@@ -112,6 +124,7 @@ export class WorkersServiceImpl implements WorkersApi {
     this.stats = deps.stats;
     this.clock = deps.clock;
     this.options = { ...DEFAULT_SERVICE_OPTIONS, ...deps.options };
+    this.views = new CompanyViews(deps.presence);
   }
 
   async register(request: RegisterRequest, ctx: CallContext): Promise<RegisterResponse> {
@@ -175,14 +188,35 @@ export class WorkersServiceImpl implements WorkersApi {
 
   async getAll(request: GetAllRequest, ctx: CallContext): Promise<GetAllResponse> {
     validate(GetAllRequestSchema, request);
+    const { company } = ctx.identity;
+    const lastSeen = request.lastSeen ?? this.options.defaultLastSeenSeconds;
+    const query: PagedQuery = { ...request, company, lastSeen };
+    const after = decodePageToken(request.pageToken, query);
+    const pageSize =
+      request.pageSize === 0 ? Number.POSITIVE_INFINITY : Math.min(request.pageSize, MAX_PAGE_SIZE);
+    const view = await this.views.of(company);
+    // Asks the store too: it fails while unreachable, as a list would, and the memory store drops
+    // (and reports to the view) entries whose deadline passed.
+    await this.presence.count(company);
     const now = this.clock.now();
-    const records = await this.liveRecords(ctx, now, {
-      lastSeenSeconds: request.lastSeen ?? this.options.defaultLastSeenSeconds,
-      tags: request.tags,
-      systemTags: request.systemTags,
-      workerPattern: request.workerPattern,
-    });
-    return create(GetAllResponseSchema, { workers: records.map((r) => workerView(r, now)) });
+    const matches = matching({ ...request, lastSeenSeconds: lastSeen }, now);
+    const workers: Worker[] = [];
+    let nextPageToken = "";
+    let last: PresenceRecord | undefined;
+    for (const record of view.from(after)) {
+      // The view learns of expiry from the store's events, which may come a little late.
+      if (deadlineMs(record) <= now || !matches(record)) continue;
+      if (workers.length === pageSize && last?.worker !== undefined) {
+        nextPageToken = encodePageToken(
+          { id: last.worker.id, user: last.worker.user?.id ?? "" },
+          query,
+        );
+        break;
+      }
+      workers.push(workerView(record, now));
+      last = record;
+    }
+    return create(GetAllResponseSchema, { workers, nextPageToken });
   }
 
   async getCount(request: GetCountRequest, ctx: CallContext): Promise<GetCountResponse> {
@@ -285,18 +319,6 @@ export class WorkersServiceImpl implements WorkersApi {
     } finally {
       watch.stop();
     }
-  }
-
-  /** The caller's company's live registrations that pass the filter, by worker id then user. */
-  private async liveRecords(
-    ctx: CallContext,
-    now: number,
-    filter: WorkerFilter,
-  ): Promise<PresenceRecord[]> {
-    const records = await this.presence.list(ctx.identity.company);
-    return records
-      .filter(matching(filter, now))
-      .sort((a, b) => byIdThenUser(a.worker as Worker, b.worker as Worker));
   }
 
   private newRecord(

@@ -360,6 +360,113 @@ export function serviceContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    describe("get_all paging (AIP-158, Protobuf API)", () => {
+      const fleet = ["a-1", "a-2", "b-1", "b-2", "c-1", "c-2", "c-3"];
+      beforeEach(async () => {
+        for (const worker of fleet) {
+          await api.register({ worker, tags: worker.endsWith("1") ? ["one"] : [], timeout: 600 });
+        }
+      });
+
+      /** Every page of the query, following next_page_token until it is empty. */
+      const pages = async (init: { pageSize: number; tags?: string[] }) => {
+        const out: string[][] = [];
+        let pageToken = "";
+        do {
+          const page = await api.getAll({ lastSeen: 0, ...init, pageToken });
+          out.push(ids(page.workers));
+          pageToken = page.nextPageToken;
+        } while (pageToken !== "" && out.length < 20);
+        return out;
+      };
+
+      it("answers every worker at once without page_size, with no next_page_token", async () => {
+        const all = await api.getAll({ lastSeen: 0 });
+        expect(ids(all.workers)).toEqual(fleet);
+        expect(all.nextPageToken).toBe("");
+      });
+
+      it("walks the workers in id order, page_size at a time, the last page without a token", async () => {
+        expect(await pages({ pageSize: 3 })).toEqual([
+          ["a-1", "a-2", "b-1"],
+          ["b-2", "c-1", "c-2"],
+          ["c-3"],
+        ]);
+        // A page that ends exactly at the last worker says so: no empty page follows.
+        expect(await pages({ pageSize: 7 })).toEqual([fleet]);
+        expect(await pages({ pageSize: 100 })).toEqual([fleet]);
+      });
+
+      it("pages through the filtered workers only", async () => {
+        expect(await pages({ pageSize: 2, tags: ["one"] })).toEqual([["a-1", "b-1"], ["c-1"]]);
+      });
+
+      it("lets page_size change between pages", async () => {
+        const first = await api.getAll({ lastSeen: 0, pageSize: 2 });
+        const second = await api.getAll({
+          lastSeen: 0,
+          pageSize: 4,
+          pageToken: first.nextPageToken,
+        });
+        expect(ids(second.workers)).toEqual(["b-1", "b-2", "c-1", "c-2"]);
+      });
+
+      it("resumes after the last worker shown, whatever joined or left in between", async () => {
+        const first = await api.getAll({ lastSeen: 0, pageSize: 3 });
+        expect(ids(first.workers)).toEqual(["a-1", "a-2", "b-1"]);
+        await api.unregister({ worker: "a-2" });
+        await api.unregister({ worker: "b-1" });
+        await api.unregister({ worker: "c-1" });
+        await api.register({ worker: "a-0" });
+        await api.register({ worker: "b-3" });
+        const second = await api.getAll({ lastSeen: 0, pageToken: first.nextPageToken });
+        expect(ids(second.workers)).toEqual(["b-2", "b-3", "c-2", "c-3"]);
+        expect(second.nextPageToken).toBe("");
+      });
+
+      it("leaves out workers whose deadline passed, on every page", async () => {
+        await api.register({ worker: "b-0", timeout: 5 });
+        clock.advance(6000);
+        expect(await pages({ pageSize: 4 })).toEqual([
+          ["a-1", "a-2", "b-1", "b-2"],
+          ["c-1", "c-2", "c-3"],
+        ]);
+      });
+
+      it("refuses a page_token of a request with other filters, or not from get_all", async () => {
+        const first = await api.getAll({ lastSeen: 0, pageSize: 2 });
+        await expectApiError(
+          api.getAll({ lastSeen: 0, pageSize: 2, tags: ["one"], pageToken: first.nextPageToken }),
+          { subcode: Subcode.validation, mentions: "page_token" },
+        );
+        await expectApiError(api.getAll({ lastSeen: 60, pageToken: first.nextPageToken }), {
+          subcode: Subcode.validation,
+          mentions: "page_token",
+        });
+        await expectApiError(api.getAll({ lastSeen: 0, pageToken: "not-a-token" }), {
+          subcode: Subcode.validation,
+          mentions: "page_token",
+        });
+        // Another company's token names a position in a list it cannot see.
+        const other = client(service, otherCompany);
+        await expectApiError(other.getAll({ lastSeen: 0, pageToken: first.nextPageToken }), {
+          subcode: Subcode.validation,
+          mentions: "page_token",
+        });
+      });
+
+      it("rejects a negative page_size and an over-long page_token", async () => {
+        await expectApiError(api.getAll({ pageSize: -1 }), {
+          subcode: Subcode.validation,
+          mentions: "page_size",
+        });
+        await expectApiError(api.getAll({ pageToken: "x".repeat(2049) }), {
+          subcode: Subcode.validation,
+          mentions: "page_token",
+        });
+      });
+    });
+
     describe("golden scenario", () => {
       // Worker 1 reports cpu_usage [10,20] and memory_used 50 with a task, worker 2 cpu_usage [5]
       // and memory_used 30 without; each reports twice, 60 s apart, timestamps in ms.

@@ -172,6 +172,43 @@ describe("RPC protocols on the same port", () => {
     });
   }
 
+  it("pages GetAll alike over gRPC (cached binary encodings), Connect proto and Connect JSON", async () => {
+    const clients = {
+      grpc: createClient(WorkersService, createGrpcTransport({ baseUrl: muster.url })),
+      proto: createClient(
+        WorkersService,
+        createConnectTransport({ baseUrl: muster.url, httpVersion: "1.1", useBinaryFormat: true }),
+      ),
+      json: createClient(
+        WorkersService,
+        createConnectTransport({ baseUrl: muster.url, httpVersion: "1.1" }),
+      ),
+    };
+    const names = ["page-c", "page-a", "page-d", "page-b", "page-e"];
+    for (const worker of names) await clients.grpc.register({ worker, tags: ["paged"] });
+    // A task makes running_time change per call: that worker is encoded afresh each time.
+    await clients.grpc.statusReport({ worker: "page-b", timestamp: BigInt(Date.now()), task: "t" });
+    const pages: Record<string, string[][]> = {};
+    for (const [name, client] of Object.entries(clients)) {
+      const seen: string[][] = [];
+      let pageToken = "";
+      do {
+        const page = await client.getAll({ tags: ["paged"], pageSize: 2, pageToken });
+        seen.push(page.workers.map((w) => w.id));
+        if (page.workers.some((w) => w.id === "page-b")) {
+          expect(page.workers.find((w) => w.id === "page-b")?.task?.id).toBe("t");
+        }
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "");
+      pages[name] = seen;
+      const all = await client.getAll({ tags: ["paged"] });
+      expect(all.workers.map((w) => w.id)).toEqual([...names].sort());
+      expect(all.nextPageToken).toBe("");
+    }
+    const expected = [["page-a", "page-b"], ["page-c", "page-d"], ["page-e"]];
+    expect(pages).toEqual({ grpc: expected, proto: expected, json: expected });
+  });
+
   it("lists every method to buf curl through reflection", async () => {
     const { stdout } = await run(BUF, [
       "curl",

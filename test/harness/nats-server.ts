@@ -62,7 +62,7 @@ export async function startNatsServer(): Promise<NatsServerHandle> {
   return { url: `nats://127.0.0.1:${port}`, port, storeDir, ...server };
 }
 
-function greets(port: number): Promise<boolean> {
+export function greets(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
     const done = (ok: boolean) => {

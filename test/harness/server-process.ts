@@ -43,6 +43,8 @@ export interface ServerProcess {
   start(): Promise<void>;
   /** Stops it (SIGTERM, then SIGKILL); the data directory stays. */
   stop(): Promise<void>;
+  /** Kills it at once (SIGKILL: no shutdown at all, as a crash); the data directory stays. */
+  kill(): Promise<void>;
   /** Stops it and removes the data directory. */
   close(): Promise<void>;
 }
@@ -93,6 +95,11 @@ export function serverProcess(options: {
       }
     },
     stop,
+    async kill() {
+      const proc = child;
+      child = undefined;
+      if (proc !== undefined) await stopProcess(proc, 0);
+    },
     async close() {
       await stop();
       await rm(options.dir, { recursive: true, force: true });
@@ -126,6 +133,11 @@ function isExecutable(file: string): boolean {
 async function stopProcess(proc: ChildProcess, killAfterMs: number): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  if (killAfterMs === 0) {
+    proc.kill("SIGKILL");
+    await exited;
+    return;
+  }
   proc.kill("SIGTERM");
   const timer = setTimeout(() => proc.kill("SIGKILL"), killAfterMs);
   await exited;

@@ -8,7 +8,9 @@ describe("configuration", () => {
       port: 8008,
       presence: "memory",
       stats: "memory",
-      natsUrl: "nats://127.0.0.1:4222",
+      natsUrls: ["nats://127.0.0.1:4222"],
+      natsReplicas: 1,
+      statsMaxSeries: 100_000,
       influxUrl: "http://127.0.0.1:8086",
       influxOrg: "muster",
       influxBucket: "muster",
@@ -34,6 +36,11 @@ describe("configuration", () => {
     [["--listen", "host:99999"], "--listen"],
     [["--presence", "redis"], "--presence"],
     [["--nats-url", "http://x"], "--nats-url"],
+    [["--nats-url", "nats://a:4222,http://b"], "--nats-url"],
+    [["--nats-url", " , "], "--nats-url"],
+    [["--nats-replicas", "0"], "--nats-replicas"],
+    [["--nats-replicas", "7"], "--nats-replicas"],
+    [["--stats-max-series", "1.5"], "--stats-max-series"],
     [["--influx-url", "not a url"], "--influx-url"],
     [["--influx-query", "sql"], "--influx-query"],
     [["--influx-bucket", "db/rp/x"], "--influx-bucket"],
@@ -48,6 +55,17 @@ describe("configuration", () => {
   ])("refuses %j with a message naming %s", (argv, flag) => {
     expect(() => loadConfig(argv, {})).toThrow(ConfigError);
     expect(() => loadConfig(argv, {})).toThrow(flag);
+  });
+
+  it("reads several NATS seed servers and a replica count, from flags or the environment", () => {
+    const seeds = "nats://10.0.0.1:4222, nats://10.0.0.2:4222,nats://10.0.0.3:4222";
+    expect(loadConfig(["--nats-url", seeds, "--nats-replicas", "3"], {})).toMatchObject({
+      natsUrls: ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222", "nats://10.0.0.3:4222"],
+      natsReplicas: 3,
+    });
+    expect(loadConfig([], { NATS_URL: "nats://a:1,nats://b:2", NATS_REPLICAS: "5" })).toMatchObject(
+      { natsUrls: ["nats://a:1", "nats://b:2"], natsReplicas: 5 },
+    );
   });
 
   it("reads CORS origins as a list, none by default", () => {

@@ -66,7 +66,11 @@ describe("memory stats store limits", () => {
 
   it("keeps at most maxSamples, dropping the oldest first", async () => {
     const clock = new ManualClock(1_000_000_000);
-    const store = new MemoryStatsStore(clock, { retentionMs: 1e12, maxSamples: 100 });
+    const store = new MemoryStatsStore(clock, {
+      retentionMs: 1e12,
+      maxSamples: 100,
+      maxSeries: 1000,
+    });
     for (let i = 0; i < 80; i++) {
       await store.record({
         company: "c",
@@ -94,7 +98,11 @@ describe("memory stats store limits", () => {
 
   it("drops samples older than the retention window as new ones arrive", async () => {
     const clock = new ManualClock(1_000_000_000);
-    const store = new MemoryStatsStore(clock, { retentionMs: 60_000, maxSamples: 1000 });
+    const store = new MemoryStatsStore(clock, {
+      retentionMs: 60_000,
+      maxSamples: 1000,
+      maxSeries: 1000,
+    });
     const report = (timeMs: number) =>
       store.record({
         company: "c",
@@ -111,6 +119,96 @@ describe("memory stats store limits", () => {
     clock.advance(31_000);
     await report(clock.now());
     expect(store.sampleCount).toBe(2);
+  });
+});
+
+describe("memory stats store forgets workers", () => {
+  const report = (store: MemoryStatsStore, worker: string, timeMs: number, company = "c") =>
+    store.record({
+      company,
+      worker,
+      task: undefined,
+      timeMs,
+      samples: [
+        { category: "cpu", metric: "cpu_usage", variant: "0", value: 1 },
+        { category: "cpu", metric: "cpu_usage", variant: "1", value: 2 },
+        { category: "memory", metric: "memory_used", variant: "total", value: 3 },
+      ],
+    });
+
+  it("frees every worker and series once their samples pass the retention window", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const store = new MemoryStatsStore(clock, {
+      retentionMs: 60_000,
+      maxSamples: 1e9,
+      maxSeries: 1e9,
+    });
+    try {
+      for (let i = 0; i < 5000; i++) {
+        await report(store, `worker-${i}`, clock.now(), i % 2 === 0 ? "a" : "b");
+      }
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([
+        5000, 20_000, 20_000,
+      ]);
+      clock.advance(60_001);
+      // No report arrives: the periodic sweep (called here by hand) drops them.
+      store.sweep();
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([0, 0, 0]);
+      // A reader sweeps too, and the store still works afterwards.
+      await report(store, "again", clock.now());
+      clock.advance(60_001);
+      expect(await store.metricKeys("c", [])).toEqual([]);
+      expect([store.workerCount, store.seriesCount]).toEqual([0, 0]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("frees workers whose samples the maxSamples bound pushed out", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const store = new MemoryStatsStore(clock, {
+      retentionMs: 1e12,
+      maxSamples: 400,
+      maxSeries: 1e9,
+    });
+    try {
+      // 10,000 distinct ids, each reporting once (4 samples): only the last 100 fit.
+      for (let i = 0; i < 10_000; i++) await report(store, `worker-${i}`, clock.now() + i);
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([100, 400, 400]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("keeps at most maxSeries, dropping the oldest samples until a series empties", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const store = new MemoryStatsStore(clock, {
+      retentionMs: 1e12,
+      maxSamples: 1e9,
+      maxSeries: 40,
+    });
+    try {
+      for (let i = 0; i < 1000; i++) await report(store, `worker-${i}`, clock.now() + i);
+      // Four series a worker: the ten latest workers are held, whole.
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([10, 40, 40]);
+      const keys = await store.metricKeys("c", ["worker-999"]);
+      expect(keys.flatMap((c) => c.metricKeys)).toEqual(["cpu_usage", "memory_used"]);
+      expect(await store.metricKeys("c", ["worker-0"])).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("drops a new series' sample rather than a report's own, when one report exceeds maxSeries", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const store = new MemoryStatsStore(clock, { retentionMs: 1e12, maxSamples: 1e9, maxSeries: 2 });
+    try {
+      await report(store, "w", clock.now());
+      // The activity point and the first cpu_usage variant fit; the rest of this report does not.
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([1, 2, 2]);
+    } finally {
+      await store.close();
+    }
   });
 });
 

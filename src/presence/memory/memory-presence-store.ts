@@ -8,6 +8,7 @@ import {
   type PresenceWatch,
   type WorkerKey,
 } from "../../core/presence-store.js";
+import { READY, type Readiness } from "../../core/store-health.js";
 import { Listeners } from "../listeners.js";
 import { DeadlineHeap } from "./deadline-heap.js";
 
@@ -21,6 +22,7 @@ interface Entry {
  * store pops the deadlines that have passed from a heap, so expiry never scans the live workers.
  */
 export class MemoryPresenceStore implements PresenceStore {
+  readonly backend = "memory";
   private readonly entries = new Map<string, Entry>();
   private readonly byCompany = new Map<string, Set<string>>();
   private readonly deadlines = new DeadlineHeap();
@@ -90,6 +92,16 @@ export class MemoryPresenceStore implements PresenceStore {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+  }
+
+  /** Process memory is always there. */
+  async ready(): Promise<Readiness> {
+    return READY;
+  }
+
+  liveCount(): number {
+    this.dropExpired();
+    return this.entries.size;
   }
 
   /** Watches not yet stopped; lets tests check that a client going away ends its watch. */

@@ -5,15 +5,18 @@ import { unavailable } from "../../core/errors.js";
 export const MIN_SERVER_VERSION: readonly [number, number] = [2, 11];
 
 /**
- * Connects to NATS for the presence store: reconnects forever, quickly (a restarted server is
- * served again within seconds), and notices a silent peer within about 10 s. Throws an ApiError
- * (UNAVAILABLE) when the server cannot be reached, and refuses servers older than 2.11.
+ * Connects to NATS for the presence store: reconnects forever, quickly (a restarted server, or
+ * another server of the cluster, is served again within seconds), and notices a silent peer
+ * within about 10 s. `servers` are seeds: any one reachable will do, and the cluster tells the
+ * client about the others. Throws an ApiError (UNAVAILABLE) when none can be reached, and
+ * refuses servers older than 2.11.
  */
-export async function connectNats(url: string): Promise<NatsConnection> {
+export async function connectNats(servers: readonly string[]): Promise<NatsConnection> {
+  const url = servers.join(",");
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: url,
+      servers: [...servers],
       name: "muster",
       timeout: 3000,
       maxReconnectAttempts: -1,

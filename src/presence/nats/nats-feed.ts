@@ -25,6 +25,12 @@ export interface Feed {
 
 /** Pull batch size: big enough that loading 100,000 entries is a few hundred round trips. */
 const BATCH = 1000;
+/**
+ * How long each pull lasts. The server heartbeats at half of it, and the consumer is recreated
+ * after two missed heartbeats: on a cluster whose node holding the consumer died, the watch
+ * resumes after about this long (nats.js's default, 30 s, left views stale that long).
+ */
+const PULL_EXPIRES_MS = 5000;
 
 /**
  * Watches the bucket: first the last message of every key, then every new message, handed to
@@ -37,13 +43,16 @@ export async function startFeed(
   log: Logger,
 ): Promise<Feed> {
   const { js, jsm, stream, prefix } = bucket;
-  // Messages up to this sequence were written before the watch began: the initial load.
-  const { state } = await jsm.streams.info(stream);
   const consumer = await js.consumers.get(stream, {
     filter_subjects: [`${prefix}>`],
     deliver_policy: DeliverPolicy.LastPerSubject,
   });
   const { num_pending: initial } = await consumer.info(true);
+  // Read only once the consumer exists: its initial load is the last message of each key as of
+  // its creation, delivered in sequence order, so a message at or past this sequence means that
+  // load is complete. Read before, a key written in between (its last message after this
+  // sequence) could still be pending when an earlier key's message said ready.
+  const { state } = await jsm.streams.info(stream);
   let markReady = () => {};
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
@@ -52,6 +61,7 @@ export async function startFeed(
 
   const messages: ConsumerMessages = await consumer.consume({
     max_messages: BATCH,
+    expires: PULL_EXPIRES_MS,
     callback: (msg) => {
       try {
         const entry = entryOf(msg, prefix);

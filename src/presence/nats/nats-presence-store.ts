@@ -13,6 +13,7 @@ import {
   type PresenceWatch,
   type WorkerKey,
 } from "../../core/presence-store.js";
+import { READY, type Readiness, type StoreMetrics } from "../../core/store-health.js";
 import { PresenceRecordSchema } from "../../gen/muster/presence/v1/record_pb.js";
 import { Listeners } from "../listeners.js";
 import { KeyedLock } from "./keyed-lock.js";
@@ -23,10 +24,12 @@ import { companyToken, encodeKey } from "./nats-keys.js";
 import { companyOf, PresenceView, type Slot } from "./nats-view.js";
 
 export interface NatsPresenceOptions {
-  /** NATS server URL, e.g. nats://127.0.0.1:4222. */
-  readonly url: string;
+  /** NATS server URL, e.g. nats://127.0.0.1:4222, or a cluster's seed servers. */
+  readonly url: string | readonly string[];
   /** KV bucket name; created when missing. */
   readonly bucket: string;
+  /** Replicas of the bucket when it is created (1 unless on a cluster). */
+  readonly replicas?: number;
   readonly clock: Clock;
   readonly log?: Logger;
   /** How long expiry and removal markers stay in the bucket. */
@@ -51,10 +54,15 @@ const RESYNC_WAIT_MS = 3000;
 export async function openNatsPresenceStore(
   options: NatsPresenceOptions,
 ): Promise<NatsPresenceStore> {
-  const nc = await connectNats(options.url);
+  const servers = typeof options.url === "string" ? [options.url] : options.url;
+  const nc = await connectNats(servers);
   const name = options.bucket;
   try {
-    const bucket = await openBucket(nc, name, options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS);
+    const bucket = await openBucket(nc, name, {
+      markerTtlMs: options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS,
+      replicas: options.replicas ?? 1,
+      log: options.log ?? pino({ level: "silent" }),
+    });
     const store = new NatsPresenceStore(nc, bucket, options);
     await store.load();
     return store;
@@ -62,7 +70,7 @@ export async function openNatsPresenceStore(
     await nc.close().catch(() => undefined);
     if (error instanceof ApiError) throw error;
     throw unavailable(
-      `presence store unavailable: cannot open KV bucket ${name} on NATS at ${options.url}: ${messageOf(error)}`,
+      `presence store unavailable: cannot open KV bucket ${name} on NATS at ${servers.join(",")}: ${messageOf(error)}`,
     );
   }
 }
@@ -74,7 +82,9 @@ export async function openNatsPresenceStore(
  * overwrite each other's updates.
  */
 export class NatsPresenceStore implements PresenceStore {
+  readonly backend = "nats";
   private readonly clock: Clock;
+  private metrics: StoreMetrics | undefined;
   private readonly log: Logger;
   private readonly url: string;
   private readonly markerTtl: string;
@@ -99,7 +109,7 @@ export class NatsPresenceStore implements PresenceStore {
   ) {
     this.clock = options.clock;
     this.log = options.log ?? pino({ level: "silent" });
-    this.url = options.url;
+    this.url = typeof options.url === "string" ? options.url : options.url.join(",");
     this.markerTtl = `${Math.max(1, Math.ceil((options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS) / 1000))}s`;
     this.loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
   }
@@ -136,6 +146,7 @@ export class NatsPresenceStore implements PresenceStore {
           return next;
         } catch (error) {
           if (!isRevisionConflict(error)) throw this.storeError(error);
+          this.metrics?.casRetry();
           if (attempt >= MAX_ATTEMPTS) {
             throw unavailable(
               `presence store busy: worker ${JSON.stringify(key.worker)} changed ${attempt} times while being updated; retry`,
@@ -186,6 +197,31 @@ export class NatsPresenceStore implements PresenceStore {
     const token = companyToken(company);
     const snapshot = this.view.list(token, this.clock.now());
     return { snapshot, stop: this.listeners.add(token, listener) };
+  }
+
+  /** Ready while connected with the view loaded (not resyncing after a reconnect). */
+  async ready(): Promise<Readiness> {
+    if (this.closed) return { ready: false, reason: "presence store closed" };
+    if (!this.connected || this.nc.isClosed()) {
+      return { ready: false, reason: `no connection to NATS at ${this.url}` };
+    }
+    if (this.resync !== undefined) {
+      return { ready: false, reason: "resyncing the presence view after a reconnect" };
+    }
+    return READY;
+  }
+
+  liveCount(): number {
+    return this.view.liveCount(this.clock.now());
+  }
+
+  useMetrics(metrics: StoreMetrics): void {
+    this.metrics = metrics;
+  }
+
+  /** Replicas of the bucket's stream. */
+  get replicas(): number {
+    return this.bucket.replicas;
   }
 
   /** Watches not yet stopped; lets tests check that a client going away ends its watch. */
@@ -278,6 +314,7 @@ export class NatsPresenceStore implements PresenceStore {
           break;
         case "reconnect":
           this.connected = true;
+          this.metrics?.reconnected();
           this.log.info({ url: this.url }, "presence: reconnected to NATS; resyncing");
           this.startResync();
           break;

@@ -60,6 +60,15 @@ export class PresenceView {
     return { kind: wasLive ? "updated" : "joined", record };
   }
 
+  /** Records of every company whose deadline is after `nowMs`. */
+  liveCount(nowMs: number): number {
+    let live = 0;
+    for (const slot of this.slots.values()) {
+      if (slot.record !== undefined && deadlineMs(slot.record) > nowMs) live++;
+    }
+    return live;
+  }
+
   /** Records of the company whose deadline is after `nowMs`. */
   list(companyToken: string, nowMs: number): PresenceRecord[] {
     const live: PresenceRecord[] = [];

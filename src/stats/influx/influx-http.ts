@@ -27,7 +27,7 @@ export class InfluxHttp {
   private readonly base: string;
 
   constructor(
-    url: string,
+    readonly url: string,
     private readonly token: string,
     readonly database: string,
     private readonly timeoutMs: number = 10_000,

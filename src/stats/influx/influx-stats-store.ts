@@ -29,6 +29,9 @@ import { InfluxWriter } from "./writer.js";
 
 export type QueryLanguage = "flux" | "influxql";
 
+import type { Readiness, StoreMetrics } from "../../core/store-health.js";
+import { InfluxProbe } from "./influx-probe.js";
+
 export interface InfluxStatsOptions {
   /** InfluxDB's HTTP API, e.g. http://127.0.0.1:8086 */
   readonly url: string;
@@ -64,12 +67,18 @@ interface Reader {
 }
 
 export class InfluxStatsStore implements StatsStore {
+  readonly backend = "influx";
+  private readonly probe: InfluxProbe;
+
   private constructor(
     private readonly writer: InfluxWriter,
     private readonly reader: Reader,
     /** The server's version and major version, as the startup check found them. */
     readonly server: InfluxServer,
-  ) {}
+    url: string,
+  ) {
+    this.probe = new InfluxProbe(url);
+  }
 
   /**
    * Checks the server, the token and the bucket (creating it where the token may), and that Flux
@@ -114,7 +123,7 @@ export class InfluxStatsStore implements StatsStore {
       },
       timeoutMs,
     );
-    return new InfluxStatsStore(writer, reader, server);
+    return new InfluxStatsStore(writer, reader, server, options.url);
   }
 
   record(report: Report): Promise<void> {
@@ -137,6 +146,16 @@ export class InfluxStatsStore implements StatsStore {
 
   metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
     return this.reader.metricKeys(company, workers);
+  }
+
+  /** InfluxDB answers /ping (checked at most once a second). */
+  ready(): Promise<Readiness> {
+    return this.probe.check();
+  }
+
+  /** Times and counts each group-committed write from now on. */
+  useMetrics(metrics: StoreMetrics): void {
+    this.writer.useMetrics(metrics);
   }
 
   /** Writes what is queued, then refuses further records. */

@@ -9,6 +9,7 @@
  */
 import { HttpError, type InfluxDB, type WriteApi } from "@influxdata/influxdb-client";
 import { unavailable } from "../../core/errors.js";
+import type { StoreMetrics } from "../../core/store-health.js";
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 
 export interface InfluxWriterOptions {
@@ -41,6 +42,7 @@ export class InfluxWriter {
     >
   >;
   private readonly open = new Set<WriteApi>();
+  private metrics: StoreMetrics | undefined;
 
   constructor(
     private readonly influx: InfluxDB,
@@ -55,7 +57,7 @@ export class InfluxWriter {
       maxRetryDelayMs: options.maxRetryDelayMs ?? DEFAULT_WRITE_RETRY.maxRetryDelayMs,
     };
     this.commit = new GroupCommit(
-      (body) => this.writeBatch(body.split("\n")),
+      (body) => this.timedBatch(body.split("\n")),
       options.groupCommit ?? DEFAULT_GROUP_COMMIT,
     );
   }
@@ -70,6 +72,26 @@ export class InfluxWriter {
     await this.commit.close();
     for (const api of this.open) api.dispose();
     this.open.clear();
+  }
+
+  /** Times and counts each batch from now on (muster's metrics). */
+  useMetrics(metrics: StoreMetrics): void {
+    this.metrics = metrics;
+  }
+
+  private async timedBatch(lines: string[]): Promise<void> {
+    const metrics = this.metrics;
+    if (metrics === undefined) return this.writeBatch(lines);
+    const started = performance.now();
+    let failed = false;
+    try {
+      await this.writeBatch(lines);
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      metrics.writeBatch(lines.length, (performance.now() - started) / 1000, failed);
+    }
   }
 
   /** One batch through a WriteApi of its own; settles when the client is done with it. */

@@ -1,6 +1,10 @@
 import { bucketStart } from "../../core/buckets.js";
 import type { Clock } from "../../core/clock.js";
-import { DEFAULT_STATS_MAX_SAMPLES, DEFAULT_STATS_RETENTION_MS } from "../../core/defaults.js";
+import {
+  DEFAULT_STATS_MAX_SAMPLES,
+  DEFAULT_STATS_MAX_SERIES,
+  DEFAULT_STATS_RETENTION_MS,
+} from "../../core/defaults.js";
 import {
   type ActivityQuery,
   type ActivityRow,
@@ -11,6 +15,7 @@ import {
   type StatsRow,
   type StatsStore,
 } from "../../core/stats-store.js";
+import { READY, type Readiness } from "../../core/store-health.js";
 import { BucketAccumulator } from "./aggregate.js";
 import { Series } from "./series.js";
 
@@ -19,64 +24,103 @@ export interface MemoryStatsLimits {
   readonly retentionMs: number;
   /** At most this many samples (activity points included) are kept; the oldest go first. */
   readonly maxSamples: number;
+  /**
+   * At most this many series (one per worker, metric and variant, plus one activity series per
+   * worker). A new series past it makes room by dropping the oldest samples until a series
+   * empties: workers that stopped reporting hold the oldest samples, so they go first.
+   */
+  readonly maxSeries: number;
 }
 
-/** Keeps the process under 256 MB: about 40 bytes a sample held, with room for everything else. */
+/** The defaults hold samples and series in about 155 MB (BENCHMARKS.md, memory stats cost). */
 export const DEFAULT_MEMORY_STATS_LIMITS: MemoryStatsLimits = {
   retentionMs: DEFAULT_STATS_RETENTION_MS,
   maxSamples: DEFAULT_STATS_MAX_SAMPLES,
+  maxSeries: DEFAULT_STATS_MAX_SERIES,
 };
 
-/** A sample costs two doubles in its series and one reference in the eviction queue. */
-export const BYTES_PER_SAMPLE = 40;
+/**
+ * Heap per sample, measured (bench/memory-stats-cost.ts: 30–32 bytes): 16 bytes of doubles and
+ * 8 of eviction-queue reference, plus the arrays' spare capacity.
+ */
+export const BYTES_PER_SAMPLE = 32;
+/**
+ * Heap per series beyond its samples, measured (about 270 bytes): the series, its array, its map
+ * entry and its share of its worker's maps (it was about 550 before series held one array).
+ */
+export const BYTES_PER_SERIES = 270;
+
+/** How often samples past the retention window are dropped when no report arrives to do it. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 interface WorkerData {
+  readonly company: string;
+  readonly worker: string;
   /** metric key → variant → samples */
-  readonly metrics: Map<string, Map<string, Series>>;
+  readonly metrics: Map<string, Map<string, WorkerSeries>>;
   /** One point per report: 1 when it ran a task, 0 when not. */
-  readonly activity: Series;
+  activity: WorkerSeries | undefined;
 }
 
+type WorkerSeries = Series<WorkerData>;
+
 /**
- * Statistics in process memory, bounded by a retention window and a sample count. Every added
- * sample is queued by arrival; once over a bound, the oldest sample of the series at the head of
- * the queue is dropped, so memory stays flat whatever the load.
+ * Statistics in process memory, bounded by a retention window, a sample count and a series
+ * count. Every added sample is queued by arrival; once over a bound, the oldest sample of the
+ * series at the head of the queue is dropped, so memory stays flat whatever the load. A series
+ * whose last sample goes is freed, and so is a worker with no series left.
  */
 export class MemoryStatsStore implements StatsStore {
+  readonly backend = "memory";
   private readonly companies = new Map<string, Map<string, WorkerData>>();
-  private evictionQueue: Series[] = [];
+  private evictionQueue: (WorkerSeries | undefined)[] = [];
   private queueHead = 0;
+  private series = 0;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly clock: Clock,
     readonly limits: MemoryStatsLimits = DEFAULT_MEMORY_STATS_LIMITS,
-  ) {}
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
 
   /** Samples held, activity points included. */
   get sampleCount(): number {
     return this.evictionQueue.length - this.queueHead;
   }
 
+  /** Series held (activity series included); read by tests and the startup line. */
+  get seriesCount(): number {
+    return this.series;
+  }
+
+  /** Workers with any sample held, over all companies; lets tests check that none is kept. */
+  get workerCount(): number {
+    let count = 0;
+    for (const workers of this.companies.values()) count += workers.size;
+    return count;
+  }
+
+  /** Drops what the retention window and the bounds say must go; reports and reads do it too. */
+  sweep(): void {
+    this.enforceLimits();
+  }
+
   async record(report: Report): Promise<void> {
     const data = this.workerData(report.company, report.worker);
-    this.put(data.activity, report.timeMs, report.task === undefined ? 0 : 1);
+    this.put(data, undefined, "", report.timeMs, report.task === undefined ? 0 : 1);
     for (const sample of report.samples) {
-      let variants = data.metrics.get(sample.metric);
-      if (variants === undefined) {
-        variants = new Map();
-        data.metrics.set(sample.metric, variants);
-      }
-      let series = variants.get(sample.variant);
-      if (series === undefined) {
-        series = new Series();
-        variants.set(sample.variant, series);
-      }
-      this.put(series, report.timeMs, sample.value);
+      this.put(data, sample.metric, sample.variant, report.timeMs, sample.value);
     }
+    // A new worker none of whose series fitted under maxSeries is not kept as an empty entry.
+    this.forgetIfEmpty(data);
     this.enforceLimits();
   }
 
   async *stats(query: StatsQuery): AsyncIterable<StatsRow> {
+    this.enforceLimits();
     const { fromMs, toMs, intervalMs } = query.range;
     // Collected before the first row is handed out: the answer is one moment's snapshot.
     const rows: StatsRow[] = [];
@@ -103,13 +147,14 @@ export class MemoryStatsStore implements StatsStore {
   }
 
   async *activity(query: ActivityQuery): AsyncIterable<ActivityRow> {
+    this.enforceLimits();
     const { fromMs, toMs, intervalMs } = query.range;
     const counts = new Map<number, { total: number; active: number }>();
     for (const data of this.companies.get(query.company)?.values() ?? []) {
       // Points come in time order, so a worker's buckets do too: count each bucket once.
       let lastTotal = -1;
       let lastActive = -1;
-      data.activity.forEachInRange(fromMs, toMs, (time, running) => {
+      data.activity?.forEachInRange(fromMs, toMs, (time, running) => {
         const bucketMs = bucketStart(time, intervalMs);
         let bucket = counts.get(bucketMs);
         if (bucket === undefined) {
@@ -130,6 +175,7 @@ export class MemoryStatsStore implements StatsStore {
   }
 
   async metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
+    this.enforceLimits();
     const recorded: string[] = [];
     for (const [, data] of this.selectWorkers(company, workers)) {
       for (const [metric, variants] of data.metrics) {
@@ -139,7 +185,14 @@ export class MemoryStatsStore implements StatsStore {
     return byCategory(recorded);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+
+  /** Process memory is always there. */
+  async ready(): Promise<Readiness> {
+    return READY;
+  }
 
   /** The requested workers that have data (all of the company's when none named), by id. */
   private selectWorkers(company: string, workers: readonly string[]): [string, WorkerData][] {
@@ -162,29 +215,98 @@ export class MemoryStatsStore implements StatsStore {
     }
     let data = workers.get(worker);
     if (data === undefined) {
-      data = { metrics: new Map(), activity: new Series() };
+      data = { company, worker, metrics: new Map(), activity: undefined };
       workers.set(worker, data);
     }
     return data;
   }
 
-  private put(series: Series, time: number, value: number): void {
-    if (series.put(time, value)) this.evictionQueue.push(series);
+  /** Adds a sample to the worker's series (the activity series when `metric` is undefined). */
+  private put(
+    data: WorkerData,
+    metric: string | undefined,
+    variant: string,
+    time: number,
+    value: number,
+  ): void {
+    const variants = metric === undefined ? undefined : data.metrics.get(metric);
+    const existing = metric === undefined ? data.activity : variants?.get(variant);
+    if (existing !== undefined) {
+      if (existing.put(time, value)) this.evictionQueue.push(existing);
+      return;
+    }
+    if (!this.makeRoomForSeries(data)) return;
+    const series: WorkerSeries = new Series(data, metric, variant, time, value);
+    this.series++;
+    this.evictionQueue.push(series);
+    if (metric === undefined) {
+      data.activity = series;
+    } else if (variants === undefined) {
+      data.metrics.set(metric, new Map([[variant, series]]));
+    } else {
+      variants.set(variant, series);
+    }
+  }
+
+  /**
+   * Drops the oldest samples until a new series fits under maxSeries. Stops (and the new
+   * series' sample is dropped) rather than eat into the worker being written: its maps are in
+   * use, and one report holding more series than the limit cannot be kept whole anyway.
+   */
+  private makeRoomForSeries(writing: WorkerData): boolean {
+    while (this.series >= this.limits.maxSeries) {
+      const series = this.evictionQueue[this.queueHead];
+      if (series === undefined || series.owner === writing) return false;
+      this.dropHead(series);
+    }
+    return true;
   }
 
   private enforceLimits(): void {
     const cutoff = this.clock.now() - this.limits.retentionMs;
     while (this.queueHead < this.evictionQueue.length) {
-      const series = this.evictionQueue[this.queueHead] as Series;
+      const series = this.evictionQueue[this.queueHead] as WorkerSeries;
       const oldest = series.oldestTime();
       const overCount = this.sampleCount > this.limits.maxSamples;
       if (!overCount && (oldest === undefined || oldest >= cutoff)) break;
-      series.dropOldest();
-      this.queueHead++;
+      this.dropHead(series);
     }
-    if (this.queueHead > 65_536 && this.queueHead * 2 > this.evictionQueue.length) {
+    if (this.queueHead === this.evictionQueue.length) {
+      this.evictionQueue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 65_536 && this.queueHead * 2 > this.evictionQueue.length) {
       this.evictionQueue = this.evictionQueue.slice(this.queueHead);
       this.queueHead = 0;
     }
+  }
+
+  /** Drops the oldest sample of the series at the queue's head; frees the series if it empties. */
+  private dropHead(series: WorkerSeries): void {
+    series.dropOldest();
+    // The slot no longer holds the series alive.
+    this.evictionQueue[this.queueHead] = undefined;
+    this.queueHead++;
+    if (series.length === 0) this.forget(series);
+  }
+
+  /** Frees an empty series, then its worker and company when nothing else is left in them. */
+  private forget(series: WorkerSeries): void {
+    const data = series.owner;
+    this.series--;
+    if (series.metric === undefined) {
+      if (data.activity === series) data.activity = undefined;
+    } else {
+      const variants = data.metrics.get(series.metric);
+      if (variants?.get(series.variant) === series) variants.delete(series.variant);
+      if (variants?.size === 0) data.metrics.delete(series.metric);
+    }
+    this.forgetIfEmpty(data);
+  }
+
+  private forgetIfEmpty(data: WorkerData): void {
+    if (data.activity !== undefined || data.metrics.size > 0) return;
+    const workers = this.companies.get(data.company);
+    if (workers?.get(data.worker) === data) workers.delete(data.worker);
+    if (workers?.size === 0) this.companies.delete(data.company);
   }
 }

@@ -422,6 +422,13 @@ type GetAllRequest struct {
 	SystemTags []string `protobuf:"bytes,3,rep,name=system_tags,json=systemTags,proto3" json:"system_tags,omitempty"`
 	// A glob on the worker id: "*" matches any run of characters, "?" one character.
 	WorkerPattern string `protobuf:"bytes,4,opt,name=worker_pattern,json=workerPattern,proto3" json:"worker_pattern,omitempty"`
+	// Paging (AIP-158): at most this many workers per answer; 0 (the default) answers every match at
+	// once, as ClearML's get_all does; above 10,000 counts as 10,000. The ClearML JSON path ignores
+	// it.
+	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous answer, with the other fields (page_size aside) unchanged;
+	// empty for the first page.
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -484,10 +491,26 @@ func (x *GetAllRequest) GetWorkerPattern() string {
 	return ""
 }
 
+func (x *GetAllRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *GetAllRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type GetAllResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Every matching worker, in worker-id order.
-	Workers       []*Worker `protobuf:"bytes,1,rep,name=workers,proto3" json:"workers,omitempty"`
+	// Every matching worker (or one page of them), in worker-id order.
+	Workers []*Worker `protobuf:"bytes,1,rep,name=workers,proto3" json:"workers,omitempty"`
+	// Set when more workers follow: pass it as page_token for the next page. Empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -527,6 +550,13 @@ func (x *GetAllResponse) GetWorkers() []*Worker {
 		return x.Workers
 	}
 	return nil
+}
+
+func (x *GetAllResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type GetCountRequest struct {
@@ -1264,17 +1294,21 @@ const file_muster_workers_v1_workers_proto_rawDesc = "" +
 	"\x10\xe8\a\"\x05r\x03\x18\x80\x02R\n" +
 	"systemTags\x12D\n" +
 	"\rmachine_stats\x18\b \x01(\v2\x1f.muster.workers.v1.MachineStatsR\fmachineStats\"\x16\n" +
-	"\x14StatusReportResponse\"\xae\x01\n" +
+	"\x14StatusReportResponse\"\xfd\x01\n" +
 	"\rGetAllRequest\x12)\n" +
 	"\tlast_seen\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00H\x00R\blastSeen\x88\x01\x01\x12\x12\n" +
 	"\x04tags\x18\x02 \x03(\tR\x04tags\x12\x1f\n" +
 	"\vsystem_tags\x18\x03 \x03(\tR\n" +
 	"systemTags\x12/\n" +
-	"\x0eworker_pattern\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\rworkerPatternB\f\n" +
+	"\x0eworker_pattern\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\rworkerPattern\x12$\n" +
+	"\tpage_size\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"_last_seen\"E\n" +
+	"page_token\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\tpageTokenB\f\n" +
+	"\n" +
+	"_last_seen\"m\n" +
 	"\x0eGetAllResponse\x123\n" +
-	"\aworkers\x18\x01 \x03(\v2\x19.muster.workers.v1.WorkerR\aworkers\"\x9d\x01\n" +
+	"\aworkers\x18\x01 \x03(\v2\x19.muster.workers.v1.WorkerR\aworkers\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +
 	"\x0fGetCountRequest\x12$\n" +
 	"\tlast_seen\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\blastSeen\x12\x12\n" +
 	"\x04tags\x18\x02 \x03(\tR\x04tags\x12\x1f\n" +

@@ -1,0 +1,73 @@
+// The sorted view against a plain sort: thousands of random joins, updates and removals (enough to
+// split and empty chunks), then every resume point.
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import {
+  type PresenceRecord,
+  PresenceRecordSchema,
+} from "../../src/gen/muster/presence/v1/record_pb.js";
+import { IdNameEntrySchema, WorkerSchema } from "../../src/gen/muster/workers/v1/types_pb.js";
+import { compareKeys, SortedRecords } from "../../src/workers/sorted-records.js";
+
+const record = (id: string, user: string, tag = ""): PresenceRecord =>
+  create(PresenceRecordSchema, {
+    worker: create(WorkerSchema, {
+      id,
+      user: create(IdNameEntrySchema, { id: user }),
+      tags: [tag],
+    }),
+  });
+const label = (r: PresenceRecord) => `${r.worker?.id}|${r.worker?.user?.id}|${r.worker?.tags[0]}`;
+
+describe("SortedRecords", () => {
+  it("stays in (worker id, user) order through random changes, and resumes after any key", () => {
+    const view = new SortedRecords();
+    const reference = new Map<string, PresenceRecord>();
+    let seed = 42;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let step = 0; step < 20_000; step++) {
+      const id = `w-${random(3000)}`;
+      const user = `u${random(2)}`;
+      const key = `${id}|${user}`;
+      if (random(4) === 0) {
+        view.remove(record(id, user));
+        reference.delete(key);
+      } else {
+        const r = record(id, user, String(step));
+        view.upsert(r);
+        reference.set(key, r);
+      }
+    }
+    const expected = [...reference.values()].sort((a, b) =>
+      compareKeys(
+        { id: a.worker?.id ?? "", user: a.worker?.user?.id ?? "" },
+        { id: b.worker?.id ?? "", user: b.worker?.user?.id ?? "" },
+      ),
+    );
+    expect(view.size).toBe(expected.length);
+    expect([...view.from(undefined)].map(label)).toEqual(expected.map(label));
+    for (const at of [0, 1, 511, 512, 1024, expected.length - 1]) {
+      const after = expected[at];
+      if (after === undefined) continue;
+      const key = { id: after.worker?.id ?? "", user: after.worker?.user?.id ?? "" };
+      expect([...view.from(key)].map(label)).toEqual(expected.slice(at + 1).map(label));
+    }
+    // A key that is not held resumes at the next one that is.
+    expect([...view.from({ id: "w-1500", user: "u1~" })].map(label)).toEqual(
+      expected.filter((r) => (r.worker?.id ?? "") > "w-1500").map(label),
+    );
+  });
+
+  it("empties completely", () => {
+    const view = new SortedRecords();
+    for (let i = 0; i < 3000; i++) view.upsert(record(`w${i}`, "u"));
+    for (let i = 0; i < 3000; i++) view.remove(record(`w${i}`, "u"));
+    expect(view.size).toBe(0);
+    expect([...view.from(undefined)]).toEqual([]);
+    view.upsert(record("again", "u"));
+    expect([...view.from(undefined)].map(label)).toEqual(["again|u|"]);
+  });
+});
