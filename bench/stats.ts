@@ -1,17 +1,16 @@
-// Stats benchmark (issue 4): status_report carrying a 4-GPU node's full machine stats through
-// muster with InfluxDB + NATS, next to the memory stores, over gRPC (ghz) and the ClearML HTTP path
-// (wrk); then, on InfluxDB, GetStats for 1 and for 100 workers over 24 h of 30-second reports at a
-// 60-second interval, and GetActivityReport over 7 days of 1,000 workers at a 1-hour interval.
-// Run: npm run bench:stats
+// Stats benchmark (issues 4 and 10): status_report carrying a 4-GPU node's full machine stats
+// through muster with InfluxDB 2.7 + NATS, next to the memory stores, over gRPC (ghz) and the
+// ClearML HTTP path (wrk); then, on InfluxDB, GetStats for 1 and for 100 workers over 24 h of
+// 30-second reports at a 60-second interval, and GetActivityReport over 7 days of 1,000 workers at
+// a 1-hour interval, each asked of a muster querying in Flux and of one querying in InfluxQL, on
+// the same bucket.
+// Run: npm run bench:stats   (BENCH_STATS_WORKERS, BENCH_ACTIVITY_WORKERS, BENCH_ACTIVITY_PERIOD s,
+// BENCH_SKIP_THROUGHPUT=1 for the queries alone)
 
-import { create } from "@bufbuild/protobuf";
-import { samplesOf } from "../src/core/machine-stats.js";
-import { MachineStatsSchema } from "../src/gen/muster/workers/v1/types_pb.js";
-import { InfluxHttp } from "../src/stats/influx/influx-http.js";
-import { RETENTION_POLICY, reportLines } from "../src/stats/influx/influx-schema.js";
 import { startInfluxd } from "../test/harness/influxd.js";
 import { startNatsServer } from "../test/harness/nats-server.js";
-import { ghz } from "./lib/ghz.js";
+import { ghz, type LoadResult } from "./lib/ghz.js";
+import { GPU_NODE as gpuNode, loadActivityWeek, loadStatsDay } from "./lib/influx-dataset.js";
 import { startMusterProcess } from "./lib/process.js";
 import {
   logLoad as log,
@@ -24,26 +23,12 @@ const METHOD = (name: string) => `muster.workers.v1.WorkersService/${name}`;
 const STATS_WORKERS = Number(process.env.BENCH_STATS_WORKERS ?? 100);
 const ACTIVITY_WORKERS = Number(process.env.BENCH_ACTIVITY_WORKERS ?? 1000);
 const REPORT_PERIOD_S = Number(process.env.BENCH_REPORT_PERIOD ?? 30);
+// The activity report at 1 h reads the hourly rollup (the same whatever the period) and the
+// reports of the partial last hour; 600 s keeps the load to 2 million lines instead of 40.
+const ACTIVITY_PERIOD_S = Number(process.env.BENCH_ACTIVITY_PERIOD ?? 600);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** What a ClearML agent on a 4-GPU node reports: 26 values. */
-const gpuNode = {
-  cpuUsage: [37.5],
-  cpuTemperature: [61],
-  gpuUsage: [98, 97, 99, 12],
-  gpuTemperature: [78, 77, 80, 41],
-  gpuMemoryUsed: [71000, 70500, 72000, 1200],
-  gpuMemoryFree: [10920, 11420, 9920, 80720],
-  memoryUsed: 182_000,
-  memoryFree: 334_000,
-  networkTx: 12.5,
-  networkRx: 220.25,
-  diskRead: 35,
-  diskWrite: 4.5,
-  diskFreeHome: 61,
-  diskFreeTemp: 88,
-};
 const gpuNodeSnake = {
   cpu_usage: gpuNode.cpuUsage,
   cpu_temperature: gpuNode.cpuTemperature,
@@ -65,164 +50,122 @@ async function main(): Promise<void> {
   const nats = await startNatsServer();
   const influx = await startInfluxd();
   try {
-    const production = (db: string) => [
-      ...["--presence", "nats", "--nats-url", nats.url, "--nats-bucket", `bench_${db}`],
-      ...["--stats", "influx", "--influx-url", influx.url, "--influx-db", db],
+    const production = (bucket: string, query: "flux" | "influxql") => [
+      ...["--presence", "nats", "--nats-url", nats.url, "--nats-bucket", `bench_${Date.now()}`],
+      ...["--stats", "influx", "--influx-url", influx.url, "--influx-org", influx.org],
+      ...["--influx-bucket", bucket, "--influx-token", influx.token, "--influx-query", query],
     ];
     const throughput: Record<string, StatusReportResults> = {};
-    for (const [name, flags] of [
-      ["memory", [] as string[]],
-      ["influx+nats", production(`reports_${Date.now()}`)],
-    ] as const) {
-      const muster = await startMusterProcess(flags);
+    if (process.env.BENCH_SKIP_THROUGHPUT !== "1") {
+      for (const [name, flags] of [
+        ["memory", [] as string[]],
+        ["influx+nats", production(`reports_${Date.now()}`, "flux")],
+      ] as const) {
+        const muster = await startMusterProcess(flags);
+        try {
+          const { grpc, http } = await measureStatusReports(muster, {
+            task: "task-1",
+            grpcStats: gpuNode,
+            httpStats: gpuNodeSnake,
+          });
+          throughput[name] = { grpc, http };
+          log(name, "status_report gRPC", grpc);
+          log(name, "status_report HTTP", http);
+        } finally {
+          await muster.stop();
+        }
+      }
+    }
+
+    // Query latency: data written straight into the onboarded bucket as muster writes it.
+    const target = influx;
+    const now = Date.now();
+    let t = Date.now();
+    const statsLines = await loadStatsDay(target, STATS_WORKERS, now, REPORT_PERIOD_S * 1000);
+    console.log(
+      `preloaded ${statsLines} lines (${STATS_WORKERS} workers, 24 h every ${REPORT_PERIOD_S} s) in ${Math.round((Date.now() - t) / 1000)} s`,
+    );
+    t = Date.now();
+    const activityLines = await loadActivityWeek(
+      target,
+      ACTIVITY_WORKERS,
+      now,
+      ACTIVITY_PERIOD_S * 1000,
+    );
+    console.log(
+      `preloaded ${activityLines} lines (${ACTIVITY_WORKERS} workers, 7 days every ${ACTIVITY_PERIOD_S} s) in ${Math.round((Date.now() - t) / 1000)} s`,
+    );
+    const dayStart = now - DAY;
+    const statsRequest = (workerIds: string[]) => ({
+      workerIds,
+      fromDate: Math.floor(dayStart / 1000),
+      toDate: Math.floor(now / 1000),
+      interval: 60,
+      items: [
+        { key: "cpu_usage", aggregation: "AGGREGATION_AVG" },
+        { key: "gpu_usage", aggregation: "AGGREGATION_AVG" },
+        { key: "gpu_usage", aggregation: "AGGREGATION_MAX" },
+        { key: "memory_used", aggregation: "AGGREGATION_AVG" },
+      ],
+    });
+    const weekStart = now - 7 * DAY;
+    const queries: [string, string, object, number][] = [
+      ["GetStats, 1 worker, 24 h at 60 s", "GetStats", statsRequest(["worker-0"]), 20],
+      [
+        `GetStats, ${STATS_WORKERS} workers, 24 h at 60 s`,
+        "GetStats",
+        statsRequest(Array.from({ length: STATS_WORKERS }, (_, i) => `worker-${i}`)),
+        5,
+      ],
+      [
+        `GetActivityReport, ${ACTIVITY_WORKERS} workers, 7 days at 1 h`,
+        "GetActivityReport",
+        // Whole seconds, inclusive: both ends fall inside an hour, as through the API they do.
+        { fromDate: Math.floor(weekStart / 1000), toDate: Math.floor(now / 1000), interval: 3600 },
+        10,
+      ],
+    ];
+    const latency = new Map<string, Record<string, LoadResult>>();
+    for (const language of ["flux", "influxql"] as const) {
+      const muster = await startMusterProcess(production(influx.bucket, language));
       try {
-        const { grpc, http } = await measureStatusReports(muster, {
-          task: "task-1",
-          grpcStats: gpuNode,
-          httpStats: gpuNodeSnake,
-        });
-        throughput[name] = { grpc, http };
-        log(name, "status_report gRPC", grpc);
-        log(name, "status_report HTTP", http);
+        for (const [label, method, data, requests] of queries) {
+          const result = await ghz({
+            address: muster.address,
+            method: METHOD(method),
+            data,
+            concurrency: 1,
+            requests,
+            timeout: "180s",
+          });
+          log(language, label, result);
+          latency.set(label, { ...latency.get(label), [language]: result });
+        }
       } finally {
         await muster.stop();
       }
     }
 
-    // Query latency on InfluxDB: data written straight in InfluxDB's own format, as muster writes it.
-    const db = `queries_${Date.now()}`;
-    const muster = await startMusterProcess(production(db));
-    try {
-      const http = new InfluxHttp(influx.url, db, 120_000);
-      const now = Date.now();
-      const dayStart = Math.floor((now - DAY) / 60_000) * 60_000;
-      const samples = samplesOf(create(MachineStatsSchema, gpuNode));
-      let t = Date.now();
-      const statsPoints = await preload(
-        http,
-        STATS_WORKERS,
-        dayStart,
-        now,
-        REPORT_PERIOD_S * 1000,
-        (worker, timeMs) =>
-          reportLines({ company: "default", worker, task: "task-1", timeMs, samples }),
+    const { memory, "influx+nats": production_ } = throughput;
+    if (memory && production_) {
+      printComparison(
+        "status_report, 4-GPU stats",
+        ["memory", memory],
+        ["influx+nats", production_],
       );
-      console.log(
-        `preloaded ${statsPoints} points (${STATS_WORKERS} workers, 24 h) in ${Math.round((Date.now() - t) / 1000)} s`,
-      );
-      const statsRequest = (workerIds: string[]) => ({
-        workerIds,
-        fromDate: Math.floor(dayStart / 1000),
-        toDate: Math.floor(now / 1000),
-        interval: 60,
-        items: [
-          { key: "cpu_usage", aggregation: "AGGREGATION_AVG" },
-          { key: "gpu_usage", aggregation: "AGGREGATION_AVG" },
-          { key: "gpu_usage", aggregation: "AGGREGATION_MAX" },
-          { key: "memory_used", aggregation: "AGGREGATION_AVG" },
-        ],
-      });
-      const one = await ghz({
-        address: muster.address,
-        method: METHOD("GetStats"),
-        data: statsRequest(["worker-0"]),
-        concurrency: 1,
-        requests: 20,
-      });
-      log("influx", "GetStats 1 worker, 24 h at 60 s", one);
-      const all = await ghz({
-        address: muster.address,
-        method: METHOD("GetStats"),
-        data: statsRequest(Array.from({ length: STATS_WORKERS }, (_, i) => `worker-${i}`)),
-        concurrency: 1,
-        requests: 10,
-      });
-      log("influx", `GetStats ${STATS_WORKERS} workers, 24 h at 60 s`, all);
-
-      const weekStart = Math.floor((now - 7 * DAY) / HOUR) * HOUR;
-      t = Date.now();
-      const activityPoints = await preload(
-        http,
-        ACTIVITY_WORKERS,
-        weekStart,
-        now,
-        REPORT_PERIOD_S * 1000,
-        (worker, timeMs) =>
-          reportLines({
-            company: "default",
-            worker: `a-${worker}`,
-            task: timeMs % 7 === 0 ? undefined : "t",
-            timeMs,
-            samples: [],
-          }),
-      );
-      console.log(
-        `preloaded ${activityPoints} activity points (${ACTIVITY_WORKERS} workers, 7 days) in ${Math.round((Date.now() - t) / 1000)} s`,
-      );
-      const activity = await ghz({
-        address: muster.address,
-        method: METHOD("GetActivityReport"),
-        data: {
-          fromDate: Math.floor(weekStart / 1000),
-          toDate: Math.floor(now / 1000),
-          interval: 3600,
-        },
-        concurrency: 1,
-        requests: 10,
-      });
-      log("influx", `GetActivityReport ${ACTIVITY_WORKERS} workers, 7 days at 1 h`, activity);
-
-      const { memory, "influx+nats": production } = throughput;
-      if (memory && production) {
-        printComparison(
-          "status_report, 4-GPU stats",
-          ["memory", memory],
-          ["influx+nats", production],
-        );
-      }
-      console.log("\n| query on InfluxDB | p50 | p90 |");
-      console.log("|---|---|---|");
-      console.log(`| GetStats, 1 worker, 24 h at 60 s | ${one.p50Ms} ms | ${one.p90Ms} ms |`);
-      console.log(
-        `| GetStats, ${STATS_WORKERS} workers, 24 h at 60 s | ${all.p50Ms} ms | ${all.p90Ms} ms |`,
-      );
-      console.log(
-        `| GetActivityReport, ${ACTIVITY_WORKERS} workers, 7 days at 1 h | ${activity.p50Ms} ms | ${activity.p90Ms} ms |`,
-      );
-    } finally {
-      await muster.stop();
+    }
+    console.log("\n| query on InfluxDB 2.7 | Flux p50 / p90 | InfluxQL p50 / p90 |");
+    console.log("|---|---|---|");
+    for (const [label, results] of latency) {
+      const cell = (r: LoadResult | undefined) =>
+        r === undefined
+          ? "-"
+          : `${r.p50Ms} / ${r.p90Ms} ms${r.errors > 0 ? ` (${r.errors} errors)` : ""}`;
+      console.log(`| ${label} | ${cell(results.flux)} | ${cell(results.influxql)} |`);
     }
   } finally {
     await Promise.all([nats.close(), influx.close()]);
   }
-}
-
-/** Writes every worker's reports from `fromMs` to `toMs` every `periodMs`, in large batches. */
-async function preload(
-  http: InfluxHttp,
-  workers: number,
-  fromMs: number,
-  toMs: number,
-  periodMs: number,
-  linesOf: (worker: string, timeMs: number) => string[],
-): Promise<number> {
-  let batch: string[] = [];
-  let written = 0;
-  const flush = async () => {
-    if (batch.length === 0) return;
-    await http.write(batch.join("\n"), RETENTION_POLICY);
-    written += batch.length;
-    batch = [];
-  };
-  for (let timeMs = fromMs; timeMs <= toMs; timeMs += periodMs) {
-    for (let w = 0; w < workers; w++) {
-      // Spread the workers over the period, as real ones are.
-      batch.push(...linesOf(`worker-${w}`, timeMs + ((w * 997) % periodMs)));
-    }
-    if (batch.length >= 20_000) await flush();
-  }
-  await flush();
-  return written;
 }
 
 await main();

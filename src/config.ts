@@ -17,7 +17,10 @@ export interface Config {
   readonly natsReplicas: number;
   readonly stats: "memory" | "influx";
   readonly influxUrl: string;
-  readonly influxDb: string;
+  readonly influxOrg: string;
+  readonly influxBucket: string;
+  readonly influxToken: string;
+  readonly influxQuery: "flux" | "influxql";
   readonly influxRetentionMs: number;
   readonly credentials: string | undefined;
   readonly tokenSecretFile: string | undefined;
@@ -92,17 +95,35 @@ const SETTINGS = {
     fallback: "http://127.0.0.1:8086",
     help: "InfluxDB for --stats influx",
   },
-  influxDb: {
-    flag: "influx-db",
-    env: "INFLUX_DB",
+  influxOrg: {
+    flag: "influx-org",
+    env: "INFLUX_ORG",
     fallback: "muster",
-    help: "InfluxDB database name",
+    help: "InfluxDB 2.x organization (1.x ignores it)",
+  },
+  influxBucket: {
+    flag: "influx-bucket",
+    env: "INFLUX_BUCKET",
+    fallback: "muster",
+    help: "InfluxDB 2.x bucket, or database/retention-policy on 1.8+ (created if missing and allowed)",
+  },
+  influxToken: {
+    flag: "influx-token",
+    env: "INFLUX_TOKEN",
+    fallback: "",
+    help: "InfluxDB 2.x API token, or user:password on 1.8+ (none: no authentication)",
+  },
+  influxQuery: {
+    flag: "influx-query",
+    env: "MUSTER_INFLUX_QUERY",
+    fallback: "flux",
+    help: "query language: flux|influxql (InfluxQL through the v1 /query endpoint)",
   },
   influxRetention: {
     flag: "influx-retention",
     env: "INFLUX_RETENTION",
     fallback: "30d",
-    help: "InfluxDB stats store: keep samples this long (at least 1h)",
+    help: "retention of a bucket (1.x: retention policy) muster creates; existing ones keep theirs",
   },
   credentials: {
     flag: "credentials",
@@ -203,6 +224,12 @@ export function usage(): string {
 
 /** Reads the configuration from argv and the environment; throws ConfigError naming the flag. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config | "help" {
+  // InfluxDB 1.x-era setting, gone with the 2.x API: say what replaced it rather than ignore it.
+  if (argv.some((a) => a === "--influx-db" || a.startsWith("--influx-db=")) || env.INFLUX_DB) {
+    throw new ConfigError(
+      "--influx-db/INFLUX_DB is gone: use --influx-bucket/INFLUX_BUCKET (a 2.x bucket, or database/retention-policy on 1.8+)",
+    );
+  }
   let flags: Record<string, string | boolean | undefined>;
   try {
     const options = Object.fromEntries(
@@ -249,7 +276,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     natsReplicas: replicas(value("natsReplicas")),
     stats: oneOf(value("stats"), ["memory", "influx"] as const),
     influxUrl: parseUrl(value("influxUrl"), ["http:", "https:"]),
-    influxDb: nonEmpty(value("influxDb")),
+    influxOrg: nonEmpty(value("influxOrg")),
+    influxBucket: influxBucket(value("influxBucket")),
+    influxToken: value("influxToken").text,
+    influxQuery: oneOf(value("influxQuery"), ["flux", "influxql"] as const),
     influxRetentionMs: atLeastOneHour(value("influxRetention")),
     credentials,
     tokenSecretFile: value("tokenSecretFile").text || undefined,
@@ -365,6 +395,17 @@ function bucketName({ text, source }: Value): string {
 
 function nonEmpty({ text, source }: Value): string {
   if (text.trim() === "") throw new ConfigError(`${source}: must not be empty`);
+  return text;
+}
+
+/** A 2.x bucket name, or `database/retention-policy` (both parts non-empty). */
+function influxBucket({ text, source }: Value): string {
+  const parts = text.split("/");
+  if (parts.length > 2 || parts.some((p) => p.trim() === "")) {
+    throw new ConfigError(
+      `${source}: expected a bucket name or database/retention-policy, got "${text}"`,
+    );
+  }
   return text;
 }
 

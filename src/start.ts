@@ -112,16 +112,22 @@ async function createPresenceStore(config: Config, log: Logger): Promise<Presenc
 
 async function createStatsStore(config: Config, log: Logger): Promise<StatsStore> {
   if (config.stats === "influx") {
+    const { influxUrl: url, influxOrg: org, influxBucket: bucket, influxQuery: query } = config;
     const store = await InfluxStatsStore.open({
-      url: config.influxUrl,
-      database: config.influxDb,
+      url,
+      token: config.influxToken,
+      org,
+      bucket,
+      query,
       retentionMs: config.influxRetentionMs,
+      log,
     }).catch((error: unknown) => {
       throw new Error(`--stats influx: ${(error as Error).message}`);
     });
+    const { version } = store.server;
     log.info(
-      { url: config.influxUrl, database: config.influxDb, version: store.version },
-      `stats: InfluxDB ${store.version} at ${config.influxUrl}, database ${config.influxDb}, keeping samples for ${config.influxRetentionMs / 3_600_000} h`,
+      { url, org, bucket, query, version },
+      `stats: InfluxDB ${version} at ${url}, bucket ${bucket}${store.server.major === 2 ? ` of org ${org}` : ""}, queried in ${query === "flux" ? "Flux" : "InfluxQL"}`,
     );
     return store;
   }

@@ -2,15 +2,17 @@ import { Code } from "@connectrpc/connect";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
+import { bucketRange } from "../src/core/buckets.js";
 import { ApiError } from "../src/core/errors.js";
 import type { CallContext } from "../src/core/identity.js";
+import { Aggregation } from "../src/gen/muster/workers/v1/types_pb.js";
 import { MemoryPresenceStore } from "../src/presence/memory/memory-presence-store.js";
 import { startMuster } from "../src/start.js";
-import { quoteIdent } from "../src/stats/influx/influxql.js";
 import { WorkersServiceImpl } from "../src/workers/service.js";
 import { type InfluxdHandle, startInfluxd } from "./harness/influxd.js";
 import { ManualClock } from "./support/clock.js";
 import { influxTools } from "./support/influx.js";
+import { collect, sortedRows } from "./support/rows.js";
 import { client } from "./support/service.js";
 
 // InfluxDB going away and coming back. These tests stop and restart influxd, so the file runs a
@@ -26,13 +28,12 @@ afterAll(async () => {
   await influxd?.close();
 });
 
-const { nextDatabase, openStore, databaseOf, influxql, rows, dropStore } = influxTools(
-  () => influxd,
-);
+const { nextBucket, openStore, bucketOf, dropBucket, rows, dropStore } = influxTools(() => influxd);
 
-describe("InfluxDB stats store outage", () => {
+describe("InfluxDB stats store outage (Flux)", () => {
   it("answers UNAVAILABLE while influxd is down and keeps every acknowledged sample", async () => {
-    const store = await openStore();
+    // Few, quick retries: a report waits at most about a second before it is refused.
+    const store = await openStore("flux", undefined, { writeRetries: 2, writeRetryTimeMs: 1000 });
     const t0 = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
     const clock = new ManualClock(t0);
     const presence = new MemoryPresenceStore(clock);
@@ -84,19 +85,67 @@ describe("InfluxDB stats store outage", () => {
     expect(acknowledged).toBe(80);
     const where = `WHERE "company" = 'default'`;
     expect(
-      await rows(`SELECT count("value") FROM "muster"."machine_stats" ${where}`, databaseOf(store)),
+      await rows(`SELECT count("value") FROM "machine_stats" ${where}`, bucketOf(store)),
     ).toEqual([[0, acknowledged]]);
-    expect(
-      await rows(`SELECT count("active") FROM "muster"."activity" ${where}`, databaseOf(store)),
-    ).toEqual([[0, reports]]);
+    expect(await rows(`SELECT count("active") FROM "activity" ${where}`, bucketOf(store))).toEqual([
+      [0, reports],
+    ]);
+    // And the Flux path reads every acknowledged report back.
+    const activity = await api.getActivityReport({
+      fromDate: t0 / 1000,
+      toDate: t0 / 1000 + 30,
+      interval: 60,
+    });
+    expect(activity.total?.counts).toEqual([3]);
     await dropStore(store);
+  });
+
+  it("reads the same answers after influxd restarts, from a store opened again", async () => {
+    const bucket = nextBucket();
+    const t0 = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
+    const query = {
+      company: "default",
+      workers: [],
+      range: bucketRange(t0 / 1000, t0 / 1000 + 3599, 600, 100),
+      metrics: [{ metric: "cpu_usage", aggregations: [Aggregation.AVG, Aggregation.MAX] }],
+      splitByVariant: false,
+    };
+    const first = await openStore("flux", bucket);
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        first.record({
+          company: "default",
+          worker: `w-${i % 4}`,
+          task: i % 2 === 0 ? "t" : undefined,
+          timeMs: t0 + i * 60_000,
+          samples: [{ category: "cpu", metric: "cpu_usage", variant: "0", value: i }],
+        }),
+      ),
+    );
+    const before = sortedRows(await collect(first.stats(query)));
+    const activityBefore = await collect(
+      first.activity({ company: "default", range: query.range }),
+    );
+    expect(before).toHaveLength(4 * 6 * 2);
+    await first.close();
+    await influxd.stop();
+    await influxd.start();
+    const second = await openStore("flux", bucket);
+    expect(sortedRows(await collect(second.stats(query)))).toEqual(before);
+    expect(await collect(second.activity({ company: "default", range: query.range }))).toEqual(
+      activityBefore,
+    );
+    await dropStore(second);
   });
 });
 
-describe("InfluxDB outage over the ClearML HTTP path", () => {
+describe("InfluxDB outage over the ClearML HTTP path (Flux)", () => {
   it("answers 503 with the envelope while influxd is down, 200 again once it is back, and 400 for absurd timestamps", async () => {
     const args = ["--listen", "127.0.0.1:0", "--stats", "influx", "--influx-url", influxd.url];
-    const config = loadConfig([...args, "--influx-db", nextDatabase()], {});
+    const bucket = nextBucket();
+    const config = loadConfig([...args, "--influx-org", influxd.org, "--influx-bucket", bucket], {
+      INFLUX_TOKEN: influxd.token,
+    });
     if (config === "help") throw new Error("unexpected help");
     const muster = await startMuster(config, pino({ level: "silent" }));
     const statusReport = async (body: object) => {
@@ -128,12 +177,10 @@ describe("InfluxDB outage over the ClearML HTTP path", () => {
           expect.stringContaining("timestamp"),
         ]);
       }
-      expect(
-        await rows(`SELECT count("value") FROM "muster"."machine_stats"`, config.influxDb),
-      ).toEqual([[0, 2]]);
+      expect(await rows(`SELECT count("value") FROM "machine_stats"`, bucket)).toEqual([[0, 2]]);
     } finally {
       await muster.close();
-      await influxql(`DROP DATABASE ${quoteIdent(config.influxDb)}`);
+      await dropBucket(bucket);
     }
   });
 });

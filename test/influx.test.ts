@@ -3,24 +3,25 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { bucketRange } from "../src/core/buckets.js";
 import { categoryOf, METRIC_KEYS, type Sample } from "../src/core/machine-stats.js";
-import type { MetricRequest, Report, StatsStore } from "../src/core/stats-store.js";
+import type { MetricRequest, Report, StatsRow, StatsStore } from "../src/core/stats-store.js";
 import { Aggregation } from "../src/gen/muster/workers/v1/types_pb.js";
 import { MemoryPresenceStore } from "../src/presence/memory/memory-presence-store.js";
 import { openNatsPresenceStore } from "../src/presence/nats/nats-presence-store.js";
 import { startMuster } from "../src/start.js";
-import { InfluxStatsStore } from "../src/stats/influx/influx-stats-store.js";
-import { quoteIdent } from "../src/stats/influx/influxql.js";
+import type { QueryLanguage } from "../src/stats/influx/influx-stats-store.js";
 import { MemoryStatsStore } from "../src/stats/memory/memory-stats-store.js";
 import { serviceContract } from "./contract/service.contract.js";
 import { type InfluxdHandle, startInfluxd } from "./harness/influxd.js";
 import { type NatsServerHandle, startNatsServer } from "./harness/nats-server.js";
 import { freePort } from "./harness/server-process.js";
 import { ManualClock } from "./support/clock.js";
+import { startFluxLessInflux } from "./support/flux-less-influx.js";
 import { influxTools } from "./support/influx.js";
 import { activityOf, collect, sortedRows, statsOf } from "./support/rows.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+const LANGUAGES: readonly QueryLanguage[] = ["flux", "influxql"];
 
 let influxd: InfluxdHandle;
 beforeAll(async () => {
@@ -30,13 +31,15 @@ afterAll(async () => {
   await influxd?.close();
 });
 
-const { openStore, databaseOf, influxql, rows, dropStore } = influxTools(() => influxd);
+const { nextBucket, openStore, bucketOf, bucketId, api, dropBucket, rows, dropStore } = influxTools(
+  () => influxd,
+);
 /** A port nothing listens on. */
 const closedPort = freePort;
 
-// The production configuration: both real stores.
+// The production configuration: both real stores, Flux.
 let nats: NatsServerHandle;
-let buckets = 0;
+let natsBuckets = 0;
 beforeAll(async () => {
   nats = await startNatsServer();
 });
@@ -44,13 +47,13 @@ afterAll(async () => {
   await nats?.close();
 });
 
-serviceContract("NATS presence + InfluxDB stats", async (clock) => {
+serviceContract("NATS presence + InfluxDB stats (Flux)", async (clock) => {
   const presence = await openNatsPresenceStore({
     url: nats.url,
-    bucket: `influx_contract_${++buckets}`,
+    bucket: `influx_contract_${++natsBuckets}`,
     clock,
   });
-  const stats = await openStore();
+  const stats = await openStore("flux");
   return {
     presence,
     stats,
@@ -61,9 +64,9 @@ serviceContract("NATS presence + InfluxDB stats", async (clock) => {
   };
 });
 
-serviceContract("memory presence + InfluxDB stats", async (clock) => {
+serviceContract("memory presence + InfluxDB stats (InfluxQL)", async (clock) => {
   const presence = new MemoryPresenceStore(clock);
-  const stats = await openStore();
+  const stats = await openStore("influxql");
   return {
     presence,
     stats,
@@ -74,46 +77,9 @@ serviceContract("memory presence + InfluxDB stats", async (clock) => {
   };
 });
 
-describe("InfluxDB stats store", () => {
-  it("creates its database and retention policy, keeps the default policy, and adjusts the duration", async () => {
-    // InfluxDB refuses `/` and `\` in database names; quotes, spaces and unicode it takes.
-    const name = 'we"ird db name ✓';
-    const store = await InfluxStatsStore.open({
-      url: influxd.url,
-      database: name,
-      retentionMs: 30 * DAY,
-    });
-    await store.close();
-    const dbs = (await rows("SHOW DATABASES")).map((r) => r[0]);
-    expect(dbs).toContain(name);
-    const policies = async () =>
-      Object.fromEntries(
-        (await rows(`SHOW RETENTION POLICIES ON ${quoteIdent(name)}`)).map((r) => [
-          r[0],
-          { duration: r[1], shards: r[2], isDefault: r[4] },
-        ]),
-      );
-    expect(await policies()).toEqual({
-      autogen: { duration: "0s", shards: "168h0m0s", isDefault: true },
-      muster: { duration: "720h0m0s", shards: "24h0m0s", isDefault: false },
-    });
-    // Opening again changes nothing; a new retention is applied.
-    await (
-      await InfluxStatsStore.open({ url: influxd.url, database: name, retentionMs: 30 * DAY })
-    ).close();
-    await (
-      await InfluxStatsStore.open({ url: influxd.url, database: name, retentionMs: 36 * HOUR })
-    ).close();
-    expect((await policies()).muster).toEqual({
-      duration: "36h0m0s",
-      shards: "1h0m0s",
-      isDefault: false,
-    });
-    await influxql(`DROP DATABASE ${quoteIdent(name)}`);
-  });
-
+describe.each(LANGUAGES)("InfluxDB stats store queried in %s", (language) => {
   it("answers exactly as the memory store does, over many intervals, ranges and filters", async () => {
-    const store = await openStore();
+    const store = await openStore(language);
     const t0 = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
     const memory = new MemoryStatsStore(new ManualClock(t0 + 3 * HOUR));
     const random = mulberry32(42);
@@ -197,9 +163,9 @@ describe("InfluxDB stats store", () => {
               metrics,
               splitByVariant,
             };
-            const expected = sortedRows(await collect(memory.stats(query)));
+            const expected = exactish(sortedRows(await collect(memory.stats(query))));
             expect(
-              sortedRows(await collect(store.stats(query))),
+              exactish(sortedRows(await collect(store.stats(query)))),
               JSON.stringify({ fromMs, toMs, interval }),
             ).toEqual(expected);
             if (expected.length > 0) compared++;
@@ -217,7 +183,7 @@ describe("InfluxDB stats store", () => {
   });
 
   it("keeps samples on both sides of a bucket edge apart, for every interval", async () => {
-    const store = await openStore();
+    const store = await openStore(language);
     const t0 = Math.floor(Date.now() / DAY) * DAY - DAY;
     for (const [dt, value] of [
       [-1, 1],
@@ -258,9 +224,11 @@ describe("InfluxDB stats store", () => {
     ]);
     await dropStore(store);
   });
+});
 
+describe("InfluxDB stats store, Flux path", () => {
   it("stores hostile worker ids exactly, as tags of their own, and reads each back alone", async () => {
-    const store = await openStore();
+    const store = await openStore("flux");
     const hostile = [
       "a\\",
       "b\\\\,c",
@@ -324,9 +292,7 @@ describe("InfluxDB stats store", () => {
     // No id made a tag of its own or split a series: the tag keys are the schema's, and there is
     // one activity series per worker.
     const tagKeys = async (m: string) =>
-      (await rows(`SHOW TAG KEYS FROM "muster".${quoteIdent(m)}`, databaseOf(store))).map(
-        (r) => r[0],
-      );
+      (await rows(`SHOW TAG KEYS FROM "${m}"`, bucketOf(store))).map((r) => r[0]);
     expect(await tagKeys("machine_stats")).toEqual([
       "category",
       "company",
@@ -335,13 +301,13 @@ describe("InfluxDB stats store", () => {
       "worker",
     ]);
     expect(await tagKeys("activity")).toEqual(["company", "worker"]);
-    const series = await rows(`SHOW SERIES FROM "muster"."activity"`, databaseOf(store));
+    const series = await rows(`SHOW SERIES FROM "activity"`, bucketOf(store));
     expect(series).toHaveLength(hostile.length);
     await dropStore(store);
   });
 
   it("never lets one company read another's series, whatever the names", async () => {
-    const store = await openStore();
+    const store = await openStore("flux");
     const companies = [
       "default",
       "acme",
@@ -404,13 +370,15 @@ describe("InfluxDB stats store", () => {
   });
 
   it("acknowledges concurrent reports with few writes and loses none", async () => {
-    const store = await openStore();
+    const store = await openStore("flux");
     const writes = async () => {
-      const vars = (await (await fetch(`${influxd.url}/debug/vars`)).json()) as Record<
-        string,
-        { name?: string; values?: Record<string, number> }
-      >;
-      return Object.values(vars).find((v) => v.name === "httpd")?.values?.writeReq ?? Number.NaN;
+      const metrics = await (await fetch(`${influxd.url}/metrics`)).text();
+      return metrics
+        .split("\n")
+        .filter(
+          (l) => l.startsWith("http_api_requests_total{") && l.includes('path="/api/v2/write"'),
+        )
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
     };
     const t = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
     const before = await writes();
@@ -433,57 +401,201 @@ describe("InfluxDB stats store", () => {
     expect(used).toBeGreaterThanOrEqual(1);
     // 2,500 points with 5,000 per write: one write, perhaps two when a window closes mid-way.
     expect(used).toBeLessThanOrEqual(3);
-    expect(
-      await rows(`SELECT count("value") FROM "muster"."machine_stats"`, databaseOf(store)),
-    ).toEqual([[0, 2000]]);
-    expect(
-      await rows(`SELECT count("active") FROM "muster"."activity"`, databaseOf(store)),
-    ).toEqual([[0, 500]]);
+    expect(await rows(`SELECT count("value") FROM "machine_stats"`, bucketOf(store))).toEqual([
+      [0, 2000],
+    ]);
+    expect(await rows(`SELECT count("active") FROM "activity"`, bucketOf(store))).toEqual([
+      [0, 500],
+    ]);
     await dropStore(store);
   });
+});
 
-  it("fails to open with a clear message when InfluxDB is unreachable", async () => {
-    const port = await closedPort();
-    const opened = InfluxStatsStore.open({
-      url: `http://127.0.0.1:${port}`,
-      database: "x",
-      retentionMs: DAY,
+describe("bucket naming", () => {
+  it("reads a database/retention-policy bucket in both languages (2.x maps db/rp to the bucket of that name)", async () => {
+    const bucket = `fleet_${Date.now()}/short`;
+    const writer = await openStore("flux", bucket);
+    const t = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
+    await writer.record({
+      company: "default",
+      worker: "w",
+      task: "t",
+      timeMs: t,
+      samples: [{ category: "cpu", metric: "cpu_usage", variant: "0", value: 7 }],
     });
-    await expect(opened).rejects.toThrow(
-      `stats store unreachable: InfluxDB ping at http://127.0.0.1:${port}/ failed: connect ECONNREFUSED`,
-    );
-  });
-
-  it("starts muster with --stats influx, and refuses to start when InfluxDB is unreachable", async () => {
-    const log = pino({ level: "silent" });
-    const base = ["--listen", "127.0.0.1:0", "--stats", "influx", "--influx-db", "muster_startup"];
-    const config = loadConfig(
-      [...base, "--influx-url", influxd.url, "--influx-retention", "2d"],
-      {},
-    );
-    if (config === "help") throw new Error("unexpected help");
-    const muster = await startMuster(config, log);
-    await muster.close();
-    expect(
-      (await rows(`SHOW RETENTION POLICIES ON "muster_startup"`)).find(
-        (r) => r[0] === "muster",
-      )?.[1],
-    ).toBe("48h0m0s");
-    await influxql(`DROP DATABASE "muster_startup"`);
-
-    const port = await closedPort();
-    const down = loadConfig([...base, "--influx-url", `http://127.0.0.1:${port}`], {});
-    if (down === "help") throw new Error("unexpected help");
-    await expect(startMuster(down, log)).rejects.toThrow(
-      /^--stats influx: stats store unreachable: InfluxDB ping at .* failed: connect ECONNREFUSED/,
-    );
-    expect(() => loadConfig(["--influx-retention", "30m"], {})).toThrow("--influx-retention");
-    expect(loadConfig([], { INFLUX_RETENTION: "7d" })).toMatchObject({
-      influxRetentionMs: 7 * DAY,
-    });
-    expect(loadConfig([], {})).toMatchObject({ influxRetentionMs: 30 * DAY });
+    const range = bucketRange(t / 1000, t / 1000 + 60, 60, 100);
+    const query = {
+      company: "default",
+      workers: [],
+      range,
+      metrics: [{ metric: "cpu_usage", aggregations: [Aggregation.MAX] }],
+      splitByVariant: true,
+    };
+    const reader = await openStore("influxql", bucket);
+    for (const store of [writer, reader]) {
+      expect((await collect(store.stats(query))).map((r) => [r.worker, r.value])).toEqual([
+        ["w", 7],
+      ]);
+      expect(await collect(store.activity({ company: "default", range }))).toEqual([
+        { bucketMs: t, total: 1, active: 1 },
+      ]);
+    }
+    await reader.close();
+    await dropStore(writer);
   });
 });
+
+describe("starting muster with --stats influx", () => {
+  const log = pino({ level: "silent" });
+  const start = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const config = loadConfig(["--listen", "127.0.0.1:0", "--stats", "influx", ...args], env);
+    if (config === "help") throw new Error("unexpected help");
+    return startMuster(config, log);
+  };
+  const on = (args: string[] = []) => [
+    "--influx-url",
+    influxd.url,
+    "--influx-org",
+    influxd.org,
+    ...args,
+  ];
+  /** The message a failed start gives, checked to be one line. */
+  const failure = async (started: Promise<unknown>): Promise<string> => {
+    const error = await started.then(
+      () => {
+        throw new Error("muster started");
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(error.message).not.toContain("\n");
+    return error.message;
+  };
+
+  it.each(LANGUAGES)(
+    "creates a missing bucket with --influx-retention and serves from it (%s)",
+    async (query) => {
+      const bucket = nextBucket();
+      const muster = await start(
+        on(["--influx-bucket", bucket, "--influx-query", query, "--influx-retention", "2d"]),
+        { INFLUX_TOKEN: influxd.token },
+      );
+      await muster.close();
+      const found = (await api("GET", `buckets/${await bucketId(bucket)}`)) as {
+        retentionRules: { everySeconds: number }[];
+      };
+      expect(found.retentionRules[0]?.everySeconds).toBe(2 * 86_400);
+      // An existing bucket keeps its retention.
+      await (
+        await start(on(["--influx-bucket", bucket, "--influx-retention", "30d"]), {
+          INFLUX_TOKEN: influxd.token,
+        })
+      ).close();
+      const again = (await api("GET", `buckets/${await bucketId(bucket)}`)) as typeof found;
+      expect(again.retentionRules[0]?.everySeconds).toBe(2 * 86_400);
+      await dropBucket(bucket);
+    },
+  );
+
+  it("refuses a wrong token in one line naming the flag", async () => {
+    for (const query of LANGUAGES) {
+      expect(await failure(start(on(["--influx-token", "wrong", "--influx-query", query])))).toBe(
+        `--stats influx: INFLUX_TOKEN/--influx-token is not accepted by ${influxd.url}: give a valid token`,
+      );
+    }
+    // No token at all is refused the same way by a 2.x server.
+    expect(await failure(start(on()))).toMatch(/INFLUX_TOKEN\/--influx-token is not accepted/);
+  });
+
+  it("refuses a missing bucket the token may not create, naming how to create it", async () => {
+    const { token } = (await api("POST", "authorizations", {
+      orgID: influxd.orgId,
+      permissions: [
+        { action: "read", resource: { type: "buckets", orgID: influxd.orgId } },
+        { action: "read", resource: { type: "orgs", id: influxd.orgId } },
+      ],
+    })) as { token: string };
+    const message = await failure(
+      start(on(["--influx-bucket", "nobody_made_this", "--influx-token", token])),
+    );
+    expect(message).toMatch(
+      /^--stats influx: InfluxDB at .* has no bucket "nobody_made_this" in org "muster" and the token may not create it .*: create it \(influx bucket create --name nobody_made_this --org muster --retention 30d\) or use a token with write access to buckets$/,
+    );
+    expect(await bucketId("nobody_made_this")).toBeUndefined();
+  });
+
+  // The one stand-in of these tests (test/support/flux-less-influx.ts): no InfluxDB without Flux
+  // can be installed here, so a loopback server gives the answers such a server gives.
+  it.each(["1.8.10", "v2.7.12"] as const)(
+    "refuses --influx-query flux against a server without Flux (%s stand-in), naming the fix",
+    async (version) => {
+      const server = await startFluxLessInflux(version);
+      try {
+        const bucket = version.startsWith("1.") ? "muster/autogen" : "muster";
+        const message = await failure(
+          start(["--influx-url", server.url, "--influx-bucket", bucket, "--influx-query", "flux"]),
+        );
+        expect(message).toBe(
+          `--stats influx: InfluxDB at ${server.url} does not run Flux (403 Forbidden : Flux query service disabled. Verify flux-enabled=true in the [http] section of the InfluxDB config.): use InfluxDB 2.x, or 1.8+ with [http] flux-enabled = true, or --influx-query influxql`,
+        );
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  it("refuses an unreachable InfluxDB, an unknown org and bad settings in one line", async () => {
+    const port = await closedPort();
+    expect(await failure(start(["--influx-url", `http://127.0.0.1:${port}`]))).toMatch(
+      /^--stats influx: InfluxDB at http:\/\/127\.0\.0\.1:\d+ cannot be reached \(.*ECONNREFUSED.*\): check INFLUX_URL\/--influx-url and that InfluxDB runs$/,
+    );
+    expect(
+      await failure(
+        start(["--influx-url", influxd.url, "--influx-org", "nope"], {
+          INFLUX_TOKEN: influxd.token,
+        }),
+      ),
+    ).toMatch(/has no org "nope" the token can see: check INFLUX_ORG\/--influx-org$/);
+    expect(() => loadConfig(["--influx-db", "x"], {})).toThrow(
+      "--influx-db/INFLUX_DB is gone: use --influx-bucket/INFLUX_BUCKET",
+    );
+    expect(() => loadConfig([], { INFLUX_DB: "x" })).toThrow("--influx-db/INFLUX_DB is gone");
+    expect(() => loadConfig(["--influx-query", "sql"], {})).toThrow(
+      '--influx-query: expected one of flux, influxql, got "sql"',
+    );
+    expect(() => loadConfig(["--influx-bucket", "a/b/c"], {})).toThrow("--influx-bucket");
+    expect(() => loadConfig([], { INFLUX_BUCKET: "db/" })).toThrow("INFLUX_BUCKET");
+    expect(() => loadConfig(["--influx-retention", "30m"], {})).toThrow("--influx-retention");
+    expect(
+      loadConfig([], {
+        INFLUX_ORG: "o",
+        INFLUX_BUCKET: "db/rp",
+        INFLUX_TOKEN: "u:p",
+        MUSTER_INFLUX_QUERY: "influxql",
+        INFLUX_RETENTION: "7d",
+      }),
+    ).toMatchObject({
+      influxOrg: "o",
+      influxBucket: "db/rp",
+      influxToken: "u:p",
+      influxQuery: "influxql",
+      influxRetentionMs: 7 * DAY,
+    });
+    expect(loadConfig([], {})).toMatchObject({
+      influxOrg: "muster",
+      influxBucket: "muster",
+      influxToken: "",
+      influxQuery: "flux",
+      influxRetentionMs: 30 * DAY,
+    });
+  });
+});
+/**
+ * Rows with values to 12 significant digits: a mean of the same samples summed in another order
+ * (Flux's grouped mean over the variants) may differ in the last bit.
+ */
+function exactish(rows: readonly StatsRow[]): StatsRow[] {
+  return rows.map((r) => ({ ...r, value: Number(r.value.toPrecision(12)) }));
+}
 
 /** A small seeded PRNG, so the differential test is the same on every run. */
 function mulberry32(seed: number): () => number {

@@ -74,7 +74,9 @@ async function reportRpc(muster: MusterProcess, worker: string, tag: string): Pr
   } catch (error) {
     const e = ConnectError.from(error);
     // A server that is gone (or dies mid-request) shows as one of these, whatever the code.
-    if (/ECONNREFUSED|ECONNRESET|socket hang up|fetch failed/i.test(e.message)) {
+    if (
+      /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|fetch failed|other side closed/i.test(e.message)
+    ) {
       return "unreachable";
     }
     if (e.code === Code.Unavailable) return "unavailable";

@@ -21,6 +21,7 @@ interface GhzReport {
   rps: number;
   latencyDistribution: { percentage: number; latency: number }[] | null;
   statusCodeDistribution: Record<string, number>;
+  errorDistribution?: Record<string, number> | null;
 }
 
 /**
@@ -34,6 +35,8 @@ export async function ghz(options: {
   data: unknown;
   concurrency: number;
   requests: number;
+  /** Per call (ghz's own default is 20 s); e.g. "120s" for slow queries. */
+  timeout?: string;
 }): Promise<LoadResult> {
   const dataFile = join(tmpdir(), `ghz-${process.pid}-${Date.now()}.json`);
   await writeFile(dataFile, JSON.stringify(options.data));
@@ -51,6 +54,8 @@ export async function ghz(options: {
       String(options.requests),
       "--connections",
       String(Math.min(options.concurrency, 4)),
+      "--timeout",
+      options.timeout ?? "20s",
       "--format",
       "json",
       options.address,
@@ -59,6 +64,10 @@ export async function ghz(options: {
   );
   const report = JSON.parse(stdout) as GhzReport;
   const ok = report.statusCodeDistribution.OK ?? 0;
+  // Say why calls failed: a benchmark of errors is no benchmark.
+  for (const [error, count] of Object.entries(report.errorDistribution ?? {})) {
+    console.error(`ghz ${options.method}: ${count} × ${error}`);
+  }
   const percentile = (p: number) =>
     (report.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? Number.NaN) / 1e6;
   return {

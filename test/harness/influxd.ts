@@ -1,110 +1,142 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { findBinary, freePort, serverProcess, waitUntil } from "./server-process.js";
 
-/** A real InfluxDB 1.x `influxd` on loopback ports, its meta, data and WAL in a temporary directory. */
+/**
+ * A real InfluxDB 2.x `influxd` on a loopback port, its bolt, sqlite and engine files in a
+ * temporary directory, onboarded with one org, bucket and operator token.
+ */
 export interface InfluxdHandle {
-  /** The HTTP API, e.g. http://127.0.0.1:41234 */
+  /** The HTTP API, e.g. http://127.0.0.1:41234 (/api/v2 and the v1 /write and /query). */
   readonly url: string;
   readonly dir: string;
+  readonly org: string;
+  /** The bucket made at onboarding; its name is also the v1 database name (no DBRP needed). */
+  readonly bucket: string;
+  /** The operator token: `Authorization: Token <token>` on /api/v2 and the v1 endpoints. */
+  readonly token: string;
+  /** The org's id, for /api/v2 calls that want an id (buckets, dbrps). */
+  readonly orgId: string;
   /** Stops the process; the directory stays, so `start` brings the same data back. */
   stop(): Promise<void>;
-  /** Starts it again on the same ports and directory. */
+  /** Starts it again on the same port and directory. */
   start(): Promise<void>;
   /** Stops it and removes the directory. */
   close(): Promise<void>;
 }
 
+export interface InfluxdOptions {
+  readonly org?: string;
+  readonly bucket?: string;
+  /** The onboarded bucket's retention, seconds; 0 keeps data forever. */
+  readonly retentionSeconds?: number;
+}
+
 /**
- * The influxd binary: $INFLUXD_BIN, else `influxd` on PATH, else /usr/bin/influxd. Throws when
- * there is none: the InfluxDB tests must fail, not skip, on a machine without it.
+ * The influxd binary: $INFLUXD_BIN, else `influxd` on PATH, else where
+ * scripts/install-influxd.sh puts it. Throws when there is none: the InfluxDB tests must fail,
+ * not skip, on a machine without it.
  */
 export function influxdBinary(env: NodeJS.ProcessEnv = process.env): string {
+  const gopath = env.GOPATH ?? path.join(env.HOME ?? "/root", "go");
   return findBinary(
     {
       name: "influxd",
       envVar: "INFLUXD_BIN",
-      fallbacks: ["/usr/bin/influxd"],
-      installHint:
-        "install Debian's influxdb package (`apt-get install -y influxdb`) or set INFLUXD_BIN",
+      fallbacks: [path.join(gopath, "bin", "influxd")],
+      installHint: "run scripts/install-influxd.sh (builds influxd 2.7.12) or set INFLUXD_BIN",
     },
     env,
   );
 }
 
 /**
- * The configuration: everything under `dir`, HTTP and the RPC (backup) service on loopback only,
- * and nothing that writes or phones home on its own (usage reporting, _internal monitor, CQs).
- * Debian's build reads `reporting-enabled`, upstream's `reporting-disabled`; unknown keys are
- * ignored, so both are set.
+ * Starts influxd 2.x with everything under a fresh directory and nothing that phones home or
+ * logs below errors, then onboards it (POST /api/v2/setup) once; `start` after `stop` reuses it.
  */
-function config(dir: string, httpPort: number, rpcPort: number): string {
-  return `reporting-enabled = false
-reporting-disabled = true
-bind-address = "127.0.0.1:${rpcPort}"
-
-[meta]
-  dir = ${JSON.stringify(path.join(dir, "meta"))}
-  logging-enabled = false
-
-[data]
-  dir = ${JSON.stringify(path.join(dir, "data"))}
-  wal-dir = ${JSON.stringify(path.join(dir, "wal"))}
-  query-log-enabled = false
-
-[monitor]
-  store-enabled = false
-
-[http]
-  bind-address = "127.0.0.1:${httpPort}"
-  log-enabled = false
-  pprof-enabled = false
-
-[logging]
-  level = "error"
-  suppress-logo = true
-
-[continuous_queries]
-  enabled = false
-
-[subscriber]
-  enabled = false
-`;
-}
-
-export async function startInfluxd(): Promise<InfluxdHandle> {
+export async function startInfluxd(options: InfluxdOptions = {}): Promise<InfluxdHandle> {
   const binary = influxdBinary();
   const dir = await mkdtemp(path.join(tmpdir(), "muster-influxd-"));
-  const httpPort = await freePort();
-  const rpcPort = await freePort();
-  const configFile = path.join(dir, "influxdb.conf");
-  await writeFile(configFile, config(dir, httpPort, rpcPort));
-  const url = `http://127.0.0.1:${httpPort}`;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const server = serverProcess({
     name: "influxd",
     binary,
-    args: ["-config", configFile],
+    args: [
+      "--bolt-path",
+      path.join(dir, "influxd.bolt"),
+      "--engine-path",
+      path.join(dir, "engine"),
+      "--sqlite-path",
+      path.join(dir, "influxd.sqlite"),
+      "--http-bind-address",
+      `127.0.0.1:${port}`,
+      "--reporting-disabled",
+      "--log-level",
+      "error",
+      "--pprof-disabled",
+    ],
     dir,
-    // /ping answers 204 once influxd has opened its stores and serves queries.
-    waitReady: () => waitUntil(() => pings(url), 30_000, `influxd did not answer ${url}/ping`),
+    // /health answers 200 once the HTTP API and its stores are open.
+    waitReady: () => waitUntil(() => healthy(url), 30_000, `influxd did not answer ${url}/health`),
     killAfterMs: 10_000,
   });
   try {
     await server.start();
+    const org = options.org ?? "muster";
+    const bucket = options.bucket ?? "muster";
+    const token = randomBytes(24).toString("hex");
+    const orgId = await onboard(url, {
+      username: "muster",
+      password: randomBytes(12).toString("hex"),
+      org,
+      bucket,
+      token,
+      retentionPeriodSeconds: options.retentionSeconds ?? 0,
+    });
+    return { url, dir, org, bucket, token, orgId, ...server };
   } catch (error) {
     await server.close();
     throw error;
   }
-  return { url, dir, ...server };
 }
 
-async function pings(url: string): Promise<boolean> {
+async function healthy(url: string): Promise<boolean> {
   try {
-    const response = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
     await response.arrayBuffer();
-    return response.status === 204;
+    return response.status === 200;
   } catch {
     return false; // not listening yet
   }
+}
+
+/** The first-run setup: user, org, bucket and operator token. Resolves to the org's id. */
+async function onboard(
+  url: string,
+  setup: {
+    username: string;
+    password: string;
+    org: string;
+    bucket: string;
+    token: string;
+    retentionPeriodSeconds: number;
+  },
+): Promise<string> {
+  const response = await fetch(`${url}/api/v2/setup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(setup),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  if (response.status !== 201) {
+    throw new Error(`influxd onboarding answered ${response.status}: ${text}`);
+  }
+  const answer = JSON.parse(text) as { org?: { id?: string } };
+  const orgId = answer.org?.id;
+  if (orgId === undefined) throw new Error(`influxd onboarding gave no org id: ${text}`);
+  return orgId;
 }

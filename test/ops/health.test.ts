@@ -219,8 +219,12 @@ describe("health follows InfluxDB", () => {
     try {
       const stats = await InfluxStatsStore.open({
         url: influxd.url,
-        database: "health",
+        token: influxd.token,
+        org: influxd.org,
+        bucket: "health",
+        query: "flux",
         retentionMs: 3_600_000,
+        log: pino({ level: "silent" }),
       });
       muster = await startMuster(undefined, stats);
       client = grpcJsClient(Health, `127.0.0.1:${muster.server.port}`);

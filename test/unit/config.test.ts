@@ -12,19 +12,22 @@ describe("configuration", () => {
       natsReplicas: 1,
       statsMaxSeries: 100_000,
       influxUrl: "http://127.0.0.1:8086",
-      influxDb: "muster",
+      influxOrg: "muster",
+      influxBucket: "muster",
+      influxToken: "",
+      influxQuery: "flux",
       maxBuckets: 10_000,
       maxConnections: 10_000,
     });
   });
 
   it("takes a flag over the environment over the default", () => {
-    const env = { MUSTER_LISTEN: "0.0.0.0:9000", MUSTER_PRESENCE: "nats", INFLUX_DB: "fleet" };
+    const env = { MUSTER_LISTEN: "0.0.0.0:9000", MUSTER_PRESENCE: "nats", INFLUX_BUCKET: "fleet" };
     expect(loadConfig(["--listen", "[::1]:18008"], env)).toMatchObject({
       host: "::1",
       port: 18008,
       presence: "nats",
-      influxDb: "fleet",
+      influxBucket: "fleet",
     });
   });
 
@@ -39,6 +42,10 @@ describe("configuration", () => {
     [["--nats-replicas", "7"], "--nats-replicas"],
     [["--stats-max-series", "1.5"], "--stats-max-series"],
     [["--influx-url", "not a url"], "--influx-url"],
+    [["--influx-query", "sql"], "--influx-query"],
+    [["--influx-bucket", "db/rp/x"], "--influx-bucket"],
+    [["--influx-org", " "], "--influx-org"],
+    [["--influx-db", "x"], "--influx-db"],
     [["--stats-retention", "7 days"], "--stats-retention"],
     [["--stats-max-samples", "-1"], "--stats-max-samples"],
     [["--max-buckets", "0"], "--max-buckets"],

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { v1Authorization } from "../../src/stats/influx/influx-http.js";
 import {
   durationLiteral,
   equalsAny,
   Params,
-  parseGoDuration,
   quoteIdent,
+  v1NamesOf,
 } from "../../src/stats/influx/influxql.js";
 import {
   decodeTagValue,
@@ -31,6 +32,21 @@ describe("line protocol", () => {
     expect(tagValue('a,b=c d"e')).toBe('a\\,b\\=c\\ d"e');
     expect(point("m", [["k", "v 1"]], [["value", "1.5"]], 1000)).toBe("m,k=v\\ 1 value=1.5 1000");
   });
+
+  it("sends user:password to the v1 endpoints as Basic, an API token as Token", () => {
+    expect(v1Authorization("muster:s3cret")).toBe(
+      `Basic ${Buffer.from("muster:s3cret").toString("base64")}`,
+    );
+    expect(v1Authorization("abc123==")).toBe("Token abc123==");
+  });
+
+  it("names a bucket's v1 database and retention policy", () => {
+    expect(v1NamesOf("muster")).toEqual({ database: "muster" });
+    expect(v1NamesOf("telegraf/autogen")).toEqual({
+      database: "telegraf",
+      retentionPolicy: "autogen",
+    });
+  });
 });
 
 describe("InfluxQL building", () => {
@@ -46,12 +62,24 @@ describe("InfluxQL building", () => {
     expect(params.toJSON()).toEqual({ p0: "a' OR 'x'='x", p1: "b" });
   });
 
-  it("writes durations in the largest exact unit and reads Go's", () => {
+  it("writes durations in the largest exact unit", () => {
     expect(durationLiteral(30 * DAY)).toBe("30d");
     expect(durationLiteral(90 * 60_000)).toBe("90m");
     expect(durationLiteral(7000)).toBe("7s");
-    expect(parseGoDuration("720h0m0s")).toBe(30 * DAY);
-    expect(parseGoDuration("1h30m0s")).toBe(90 * 60_000);
-    expect(parseGoDuration("0s")).toBe(0);
+  });
+
+  it("sends user:password to the v1 endpoints as Basic, an API token as Token", () => {
+    expect(v1Authorization("muster:s3cret")).toBe(
+      `Basic ${Buffer.from("muster:s3cret").toString("base64")}`,
+    );
+    expect(v1Authorization("abc123==")).toBe("Token abc123==");
+  });
+
+  it("names a bucket's v1 database and retention policy", () => {
+    expect(v1NamesOf("muster")).toEqual({ database: "muster" });
+    expect(v1NamesOf("telegraf/autogen")).toEqual({
+      database: "telegraf",
+      retentionPolicy: "autogen",
+    });
   });
 });

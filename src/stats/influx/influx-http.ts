@@ -17,42 +17,22 @@ export interface StatementResult {
 }
 
 /**
- * InfluxDB's v1 HTTP API (/ping, /write, /query) over Node's fetch. Network failures, timeouts
- * and 5xx answers become UNAVAILABLE naming the stats store (clients retry those); anything else
- * InfluxDB refuses is a plain Error, an internal failure.
+ * InfluxQL through the v1 /query endpoint, which InfluxDB 1.x serves and 2.x keeps for
+ * compatibility (a database name there is mapped to a bucket), over Node's fetch with
+ * the token (v1Authorization). Network failures,
+ * timeouts and 5xx answers become UNAVAILABLE naming the stats store (clients retry those);
+ * anything else InfluxDB refuses is a plain Error, an internal failure.
  */
 export class InfluxHttp {
   private readonly base: string;
 
   constructor(
     readonly url: string,
+    private readonly token: string,
     readonly database: string,
     private readonly timeoutMs: number = 10_000,
   ) {
     this.base = url.endsWith("/") ? url : `${url}/`;
-  }
-
-  /** The server's version, from the ping answer's header. */
-  async ping(): Promise<string> {
-    const response = await this.send("ping", "ping", { method: "GET" });
-    await response.arrayBuffer();
-    if (response.status !== 204) throw await this.refused("ping", response);
-    return response.headers.get("x-influxdb-version") ?? "unknown";
-  }
-
-  /** Writes line protocol (times in ms) into the retention policy; resolves once InfluxDB has it. */
-  async write(body: string, retentionPolicy: string): Promise<void> {
-    const query = new URLSearchParams({ db: this.database, rp: retentionPolicy, precision: "ms" });
-    const response = await this.send("write", `write?${query}`, {
-      method: "POST",
-      headers: { "content-type": "text/plain; charset=utf-8" },
-      body,
-    });
-    if (response.status === 204) {
-      await response.arrayBuffer();
-      return;
-    }
-    throw await this.refused("write", response);
   }
 
   /**
@@ -92,10 +72,12 @@ export class InfluxHttp {
    */
   private async send(what: string, path: string, init: RequestInit): Promise<Response> {
     const url = new URL(path, this.base);
+    const headers = new Headers(init.headers);
+    if (this.token !== "") headers.set("authorization", v1Authorization(this.token));
     let lastError: unknown;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        return await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+        return await fetch(url, { ...init, headers, signal: AbortSignal.timeout(this.timeoutMs) });
       } catch (error) {
         lastError = error;
         if (error instanceof Error && error.name === "TimeoutError") break;
@@ -130,4 +112,14 @@ function describe(error: unknown, timeoutMs: number): string {
     return error.message;
   }
   return String(error);
+}
+
+/**
+ * The Authorization header for the v1 endpoints: `user:password` (1.x, or a 2.x v1 authorization)
+ * as Basic, which every 1.x reads; an API token (2.x: base64, never a colon) with the Token scheme.
+ */
+export function v1Authorization(token: string): string {
+  return token.includes(":")
+    ? `Basic ${Buffer.from(token, "utf8").toString("base64")}`
+    : `Token ${token}`;
 }

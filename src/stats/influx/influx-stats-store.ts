@@ -1,92 +1,129 @@
-import {
-  type ActivityQuery,
-  type ActivityRow,
-  byCategory,
-  type MetricCategory,
-  type Report,
-  type StatsQuery,
-  type StatsRow,
-  type StatsStore,
+/**
+ * Machine statistics in InfluxDB 2.x (or 1.8+ through its 2.x-compatible API). Reports are
+ * group-committed through the official client's WriteApi (writer.ts: a report is acknowledged only
+ * once the batch carrying it is written); get_stats, get_activity_report and get_metric_keys are
+ * asked in Flux (flux-reader.ts, the default) or in InfluxQL through the v1 /query endpoint
+ * (influxql-reader.ts), both over the same series (influx-schema.ts). Every query is bound to the
+ * caller's company.
+ */
+import { InfluxDB } from "@influxdata/influxdb-client";
+import type { Logger } from "pino";
+import type {
+  ActivityQuery,
+  ActivityRow,
+  MetricCategory,
+  Report,
+  StatsQuery,
+  StatsRow,
+  StatsStore,
 } from "../../core/stats-store.js";
-import type { Readiness, StoreMetrics } from "../../core/store-health.js";
-import { Aggregation } from "../../gen/muster/workers/v1/types_pb.js";
-import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions } from "./group-commit.js";
-import { type ActivitySources, planActivity } from "./influx-activity.js";
+import { routeClientLog } from "./client-log.js";
+import { FluxReader } from "./flux-reader.js";
+import type { GroupCommitOptions } from "./group-commit.js";
 import { InfluxHttp } from "./influx-http.js";
+import { reportLines } from "./influx-schema.js";
+import { v1NamesOf } from "./influxql.js";
+import { InfluxqlReader } from "./influxql-reader.js";
+import { checkFlux, ensureBucket, type InfluxServer } from "./setup.js";
+import { InfluxWriter } from "./writer.js";
+
+export type QueryLanguage = "flux" | "influxql";
+
+import type { Readiness, StoreMetrics } from "../../core/store-health.js";
 import { InfluxProbe } from "./influx-probe.js";
-import {
-  ACTIVITY_MEASUREMENT,
-  ACTIVITY_ROLLUP_MEASUREMENT,
-  RETENTION_POLICY,
-  reportLines,
-  STATS_MEASUREMENT,
-} from "./influx-schema.js";
-import { ensureDatabase } from "./influx-setup.js";
-import { durationLiteral, equalsAny, Params, quoteIdent, timeLiteral } from "./influxql.js";
-import { decodeTagValue, encodeTagValue } from "./line-protocol.js";
 
 export interface InfluxStatsOptions {
   /** InfluxDB's HTTP API, e.g. http://127.0.0.1:8086 */
   readonly url: string;
-  readonly database: string;
-  /** How long InfluxDB keeps samples (muster's retention policy), ms; at least 1 h. */
+  /** 2.x: an API token; 1.8+: `user:password`, or empty without authentication. */
+  readonly token: string;
+  /** 2.x only (1.x ignores it). */
+  readonly org: string;
+  /** 2.x: the bucket's name (also its v1 database name); 1.8+: `database/retention-policy`. */
+  readonly bucket: string;
+  readonly query: QueryLanguage;
+  /** The retention of a bucket (or 1.x retention policy) muster creates; existing ones keep theirs. */
   readonly retentionMs: number;
-  /** Per HTTP request to InfluxDB, ms. */
+  /** Per write and startup request to InfluxDB, ms (default 10 s). */
   readonly timeoutMs?: number;
+  /**
+   * Per query, ms (default 120 s): InfluxQL answers only once the whole result is computed, and
+   * a large get_stats can take tens of seconds (BENCHMARKS.md); a slow answer beats none.
+   */
+  readonly queryTimeoutMs?: number;
   readonly groupCommit?: GroupCommitOptions;
+  /** Write retries after a failed attempt (5xx, 429, network), and how long they may take, ms. */
+  readonly writeRetries?: number;
+  readonly writeRetryTimeMs?: number;
+  /** Where the client's own log lines go (the client's console logger otherwise). */
+  readonly log?: Logger;
 }
 
-/** The InfluxQL function computing each aggregation; anything but min and max is the mean. */
-function functionOf(aggregation: Aggregation): "mean" | "min" | "max" {
-  if (aggregation === Aggregation.MIN) return "min";
-  if (aggregation === Aggregation.MAX) return "max";
-  return "mean";
+/** What the store reads with: Flux or InfluxQL, over the same series. */
+interface Reader {
+  stats(query: StatsQuery): AsyncIterable<StatsRow>;
+  activity(query: ActivityQuery): AsyncIterable<ActivityRow>;
+  metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]>;
 }
 
-/**
- * Machine statistics in InfluxDB through its v1 HTTP API: reports are group-committed as line
- * protocol to /write, and every answer is aggregated by InfluxDB (InfluxQL GROUP BY time(), whose
- * buckets are aligned to the epoch); Node only turns the series into rows and merges the worker
- * lists of at most two activity buckets (see influx-activity.ts).
- * Every query is bound to the caller's company by a bound parameter.
- */
 export class InfluxStatsStore implements StatsStore {
   readonly backend = "influx";
-  private readonly commit: GroupCommit;
   private readonly probe: InfluxProbe;
-  private metrics: StoreMetrics | undefined;
-  private readonly stats_: string;
-  private readonly activitySources: ActivitySources;
 
   private constructor(
-    private readonly http: InfluxHttp,
-    readonly version: string,
-    groupCommit: GroupCommitOptions,
+    private readonly writer: InfluxWriter,
+    private readonly reader: Reader,
+    /** The server's version and major version, as the startup check found them. */
+    readonly server: InfluxServer,
+    url: string,
   ) {
-    this.commit = new GroupCommit((body) => this.write(body), groupCommit);
-    this.probe = new InfluxProbe(http.url);
-    this.stats_ = `${quoteIdent(RETENTION_POLICY)}.${quoteIdent(STATS_MEASUREMENT)}`;
-    this.activitySources = {
-      reports: `${quoteIdent(RETENTION_POLICY)}.${quoteIdent(ACTIVITY_MEASUREMENT)}`,
-      rollup: `${quoteIdent(RETENTION_POLICY)}.${quoteIdent(ACTIVITY_ROLLUP_MEASUREMENT)}`,
-    };
+    this.probe = new InfluxProbe(url);
   }
 
   /**
-   * Connects, then creates the database and retention policy when missing. Fails with a
-   * one-line message when InfluxDB cannot be reached or refuses.
+   * Checks the server, the token and the bucket (creating it where the token may), and that Flux
+   * runs when it is the query language. Fails with one line naming the fix.
    */
   static async open(options: InfluxStatsOptions): Promise<InfluxStatsStore> {
-    const http = new InfluxHttp(options.url, options.database, options.timeoutMs);
-    const version = await http.ping();
-    try {
-      await ensureDatabase(http, options.retentionMs);
-    } catch (error) {
-      throw new Error(
-        `InfluxDB at ${options.url}: cannot set up database ${JSON.stringify(options.database)}: ${(error as Error).message}`,
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const queryTimeoutMs = options.queryTimeoutMs ?? 120_000;
+    if (options.log !== undefined) routeClientLog(options.log);
+    const target = { ...options, timeoutMs };
+    const server = await ensureBucket(target);
+    const clientFor = (timeout: number) =>
+      new InfluxDB({
+        url: options.url,
+        timeout,
+        ...(options.token === "" ? {} : { token: options.token }),
+      });
+    const client = clientFor(timeoutMs);
+    let reader: Reader;
+    if (options.query === "flux") {
+      // gzip halves the transfer of large answers, even on loopback (BENCHMARKS.md).
+      const queryApi = clientFor(queryTimeoutMs).getQueryApi(options.org).with({ gzip: true });
+      await checkFlux(target, queryApi);
+      reader = new FluxReader(queryApi, options.bucket);
+    } else {
+      const { database, retentionPolicy } = v1NamesOf(options.bucket);
+      reader = new InfluxqlReader(
+        new InfluxHttp(options.url, options.token, database, queryTimeoutMs),
+        retentionPolicy,
       );
     }
-    return new InfluxStatsStore(http, version, options.groupCommit ?? DEFAULT_GROUP_COMMIT);
+    const writer = new InfluxWriter(
+      client,
+      {
+        org: options.org,
+        bucket: options.bucket,
+        ...(options.groupCommit === undefined ? {} : { groupCommit: options.groupCommit }),
+        ...(options.writeRetries === undefined ? {} : { maxRetries: options.writeRetries }),
+        ...(options.writeRetryTimeMs === undefined
+          ? {}
+          : { maxRetryTimeMs: options.writeRetryTimeMs }),
+      },
+      timeoutMs,
+    );
+    return new InfluxStatsStore(writer, reader, server, options.url);
   }
 
   record(report: Report): Promise<void> {
@@ -96,122 +133,33 @@ export class InfluxStatsStore implements StatsStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.commit.submit(lines);
+    return this.writer.submit(lines);
   }
 
-  async *stats(query: StatsQuery): AsyncIterable<StatsRow> {
-    const workers = selectedWorkers(query.workers);
-    const lo = Math.ceil(query.range.fromMs);
-    const hi = Math.floor(query.range.toMs);
-    if (workers?.length === 0 || query.metrics.length === 0 || lo > hi) return;
-
-    const functions = [
-      ...new Set(query.metrics.flatMap((m) => m.aggregations.map(functionOf))),
-    ].sort();
-    const params = new Params();
-    const where = [
-      `"company" = ${params.bind(encodeTagValue(query.company))}`,
-      equalsAny(
-        "metric",
-        query.metrics.map((m) => encodeTagValue(m.metric)),
-        params,
-      ),
-      ...(workers === undefined ? [] : [equalsAny("worker", workers.map(encodeTagValue), params)]),
-      `time >= ${timeLiteral(lo)}`,
-      `time <= ${timeLiteral(hi)}`,
-    ];
-    const groupBy = [`time(${durationLiteral(query.range.intervalMs)})`, `"worker"`, `"metric"`];
-    if (query.splitByVariant) groupBy.push(`"variant"`);
-    const text =
-      `SELECT ${functions.map((f) => `${f}("value") AS ${quoteIdent(f)}`).join(", ")}` +
-      ` FROM ${this.stats_} WHERE ${where.join(" AND ")}` +
-      ` GROUP BY ${groupBy.join(", ")} fill(none)`;
-    const [result] = await this.http.query(text, params);
-    const asked = new Map(query.metrics.map((m) => [m.metric, m.aggregations]));
-    for (const series of result?.series ?? []) {
-      const worker = decodeTagValue(series.tags?.worker ?? "");
-      const metric = decodeTagValue(series.tags?.metric ?? "");
-      const variant = query.splitByVariant ? decodeTagValue(series.tags?.variant ?? "") : undefined;
-      for (const aggregation of asked.get(metric) ?? []) {
-        const column = series.columns.indexOf(functionOf(aggregation));
-        for (const row of series.values) {
-          const value = row[column];
-          yield {
-            worker,
-            metric,
-            variant,
-            aggregation,
-            bucketMs: Number(row[0]),
-            value: typeof value === "number" ? value : Number.NaN,
-          };
-        }
-      }
-    }
+  stats(query: StatsQuery): AsyncIterable<StatsRow> {
+    return this.reader.stats(query);
   }
 
-  async *activity(query: ActivityQuery): AsyncIterable<ActivityRow> {
-    const plan = planActivity(this.activitySources, query.company, query.range);
-    const results = plan.text === undefined ? [] : await this.http.query(plan.text, plan.params);
-    yield* plan.read(results);
-  }
-  async metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
-    const selected = selectedWorkers(workers);
-    if (selected?.length === 0) return [];
-    const params = new Params();
-    let text =
-      `SHOW TAG VALUES FROM ${this.stats_} WITH KEY = "metric"` +
-      ` WHERE "company" = ${params.bind(encodeTagValue(company))}`;
-    if (selected !== undefined) {
-      text += ` AND ${equalsAny("worker", selected.map(encodeTagValue), params)}`;
-    }
-    const [result] = await this.http.query(text, params);
-    const recorded: string[] = [];
-    for (const series of result?.series ?? []) {
-      const valueColumn = series.columns.indexOf("value");
-      for (const row of series.values) recorded.push(decodeTagValue(String(row[valueColumn])));
-    }
-    return byCategory(recorded);
+  activity(query: ActivityQuery): AsyncIterable<ActivityRow> {
+    return this.reader.activity(query);
   }
 
+  metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
+    return this.reader.metricKeys(company, workers);
+  }
+
+  /** InfluxDB answers /ping (checked at most once a second). */
   ready(): Promise<Readiness> {
     return this.probe.check();
   }
 
+  /** Times and counts each group-committed write from now on. */
   useMetrics(metrics: StoreMetrics): void {
-    this.metrics = metrics;
-  }
-
-  /** One group-committed /write, timed and counted when muster asked for metrics. */
-  private async write(body: string): Promise<void> {
-    const metrics = this.metrics;
-    if (metrics === undefined) return this.http.write(body, RETENTION_POLICY);
-    const started = performance.now();
-    let failed = true;
-    try {
-      await this.http.write(body, RETENTION_POLICY);
-      failed = false;
-    } finally {
-      metrics.writeBatch(lineCount(body), (performance.now() - started) / 1000, failed);
-    }
+    this.writer.useMetrics(metrics);
   }
 
   /** Writes what is queued, then refuses further records. */
   async close(): Promise<void> {
-    await this.commit.close();
+    await this.writer.close();
   }
-}
-
-function lineCount(body: string): number {
-  let lines = 1;
-  for (let i = body.indexOf("\n"); i !== -1; i = body.indexOf("\n", i + 1)) lines++;
-  return lines;
-}
-
-/**
- * The worker ids to filter on: undefined for "every worker" (none named), else the distinct
- * non-empty ids (an empty id can name no stored series; empty after that means no match).
- */
-function selectedWorkers(workers: readonly string[]): string[] | undefined {
-  if (workers.length === 0) return undefined;
-  return [...new Set(workers)].filter((w) => w !== "");
 }

@@ -62,10 +62,13 @@ export function durationLiteral(ms: number): string {
   return `${ms}ms`;
 }
 
-/** A Go duration as InfluxDB prints it ("720h0m0s", "1h30m0s", "0s") in milliseconds. */
-export function parseGoDuration(text: string): number | undefined {
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(text);
-  if (match === null || text === "") return undefined;
-  const [, h = "0", m = "0", s = "0"] = match;
-  return Math.round(Number(h) * 3_600_000 + Number(m) * 60_000 + Number(s) * 1000);
+/**
+ * The v1 names of a bucket: `database/retention-policy` (the 1.x form, which 2.x's v1 endpoints
+ * also map), or a 2.x bucket name alone, which 2.x serves as the database of that name under its
+ * default policy (its automatic DBRP mapping).
+ */
+export function v1NamesOf(bucket: string): { database: string; retentionPolicy?: string } {
+  const slash = bucket.indexOf("/");
+  if (slash < 0) return { database: bucket };
+  return { database: bucket.slice(0, slash), retentionPolicy: bucket.slice(slash + 1) };
 }
