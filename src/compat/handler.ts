@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
+import type { ClearmlCall } from "../core/clearml-call.js";
 import { Subcode, toApiError } from "../core/errors.js";
 import type { CallContext } from "../core/identity.js";
 import { truncateForMessage } from "../core/truncate.js";
@@ -25,19 +26,6 @@ export interface CompatOptions {
   readonly log: Logger;
   /** Told of every answered call (metrics, request log); gets no header or body. */
   readonly onCall?: (req: NodeRequest, call: ClearmlCall) => void;
-}
-
-export interface ClearmlCall {
-  /** The endpoint, or undefined when the path names none served here. */
-  readonly endpoint: string | undefined;
-  readonly resultCode: number;
-  readonly subcode: number;
-  /** The X-ClearML-Trx (or X-Trains-Trx) header, echoed as meta.trx. */
-  readonly trx: string | undefined;
-  /** Who called, once authenticated. */
-  readonly context: CallContext | undefined;
-  readonly worker: string | undefined;
-  readonly durationMs: number;
 }
 
 /**

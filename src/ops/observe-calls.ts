@@ -4,24 +4,11 @@
  * ClearML layer reports. Only names, codes and ids are read, never headers' values or bodies.
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { ClearmlCall } from "../core/clearml-call.js";
 import type { CallContext } from "../core/identity.js";
 import { callContextKey, clientIpKey } from "../rpc/context.js";
 import { SUBCODE_HEADER } from "../rpc/errors.js";
 import type { CallRecord, MusterMetrics } from "./metrics.js";
-
-/** What the ClearML layer tells of one answered call. */
-export interface ClearmlCall {
-  /** The endpoint ("workers.get_all"), or undefined when the path names none muster serves. */
-  readonly endpoint: string | undefined;
-  readonly resultCode: number;
-  readonly subcode: number;
-  /** The X-ClearML-Trx header, echoed as meta.trx. */
-  readonly trx: string | undefined;
-  /** Who called, once authenticated. */
-  readonly context: CallContext | undefined;
-  readonly worker: string | undefined;
-  readonly durationMs: number;
-}
 
 export type CallSink = (record: CallRecord) => void;
 

@@ -6,6 +6,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import type { ClearmlCall } from "../core/clearml-call.js";
 import type { PresenceStore } from "../core/presence-store.js";
 import type { StatsStore } from "../core/stats-store.js";
 import { Health } from "./health.js";
@@ -13,7 +14,7 @@ import { HealthDesc, registerHealth } from "./health-service.js";
 import { opsHttp, type Request, type Response } from "./http-endpoints.js";
 import { createMetrics, type MusterMetrics } from "./metrics.js";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.js";
-import { type ClearmlCall, clearmlRecord, rpcInterceptor } from "./observe-calls.js";
+import { clearmlRecord, rpcInterceptor } from "./observe-calls.js";
 import { type RequestLogMode, requestLogger } from "./request-log.js";
 import { timedPresence, timedStats } from "./timed-stores.js";
 
