@@ -1,32 +1,25 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../harness/server-process.js";
 import { basic, credentialsFile, credentialsJson, KEYS } from "../support/auth.js";
 import { clearml } from "../support/clearml.js";
+import { buildMuster } from "../support/muster-process.js";
 
 const run = promisify(execFile);
-const ROOT = new URL("../..", import.meta.url).pathname;
 
 /** The command line as an operator runs it: the compiled dist/main.js on this Node. */
 describe("muster command line", () => {
-  let outDir: string;
+  let build: Awaited<ReturnType<typeof buildMuster>> | undefined;
   let main: string;
   beforeAll(async () => {
-    // Inside the checkout, so the compiled code resolves the project's node_modules.
-    await mkdir(join(ROOT, "node_modules/.cache"), { recursive: true });
-    outDir = await mkdtemp(join(ROOT, "node_modules/.cache/muster-cli-"));
-    await run(
-      join(ROOT, "node_modules/.bin/tsc"),
-      ["-p", "tsconfig.build.json", "--outDir", outDir],
-      { cwd: ROOT },
-    );
-    main = join(outDir, "main.js");
+    build = await buildMuster();
+    main = build.main;
   }, 120_000);
   afterAll(async () => {
-    await rm(outDir, { recursive: true, force: true });
+    await build?.remove();
   });
 
   const muster = (args: string[], env: Record<string, string> = {}) =>
@@ -115,7 +108,7 @@ describe("muster command line", () => {
 
   it("re-reads the credentials file on SIGHUP: a removed key stops working, a bad file is kept out", async () => {
     const file = await credentialsFile();
-    const secretFile = join(outDir, "token-secret");
+    const secretFile = join(dirname(main), "token-secret");
     await writeFile(secretFile, "a token secret of at least sixteen bytes\n");
     const { child, port, logs } = await startMuster([
       "--credentials",

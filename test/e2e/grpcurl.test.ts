@@ -1,23 +1,11 @@
 import { execFile } from "node:child_process";
-import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkersService } from "../../src/gen/muster/workers/v1/workers_pb.js";
-import { findBinary } from "../harness/server-process.js";
+import { grpcurlBinary } from "../harness/grpcurl.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const run = promisify(execFile);
-
-/** grpcurl, installed by scripts/install-test-deps.sh; missing, the tests fail rather than skip. */
-function grpcurlBinary(): string {
-  const goPath = process.env.GOPATH ?? path.join(process.env.HOME ?? "/root", "go");
-  return findBinary({
-    name: "grpcurl",
-    envVar: "GRPCURL_BIN",
-    fallbacks: [path.join(goPath, "bin", "grpcurl"), "/root/go/bin/grpcurl"],
-    installHint: "run scripts/install-test-deps.sh or set GRPCURL_BIN",
-  });
-}
 
 describe("grpcurl through server reflection", () => {
   let muster: TestServer;

@@ -1,13 +1,8 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const run = promisify(execFile);
-const ROOT = new URL("../..", import.meta.url).pathname;
+import { buildMuster } from "../support/muster-process.js";
 
 interface Outcome {
   readonly response: string;
@@ -51,20 +46,14 @@ async function post(port: number, path: string, body: unknown, timeoutMs: number
  * the test by a deadline instead of freezing the test runner with it.
  */
 describe("muster process", () => {
-  let outDir: string;
+  let build: Awaited<ReturnType<typeof buildMuster>> | undefined;
   let main: string;
   beforeAll(async () => {
-    await mkdir(join(ROOT, "node_modules/.cache"), { recursive: true });
-    outDir = await mkdtemp(join(ROOT, "node_modules/.cache/muster-sigterm-"));
-    await run(
-      join(ROOT, "node_modules/.bin/tsc"),
-      ["-p", "tsconfig.build.json", "--outDir", outDir],
-      { cwd: ROOT },
-    );
-    main = join(outDir, "main.js");
+    build = await buildMuster();
+    main = build.main;
   }, 120_000);
   afterAll(async () => {
-    await rm(outDir, { recursive: true, force: true });
+    await build?.remove();
   });
 
   it("answers the worst glob at the maximum pattern length while serving other calls", async () => {

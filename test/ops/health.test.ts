@@ -5,7 +5,6 @@
  */
 import { execFile } from "node:child_process";
 import * as http from "node:http";
-import * as path from "node:path";
 import { promisify } from "node:util";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type * as grpc from "@grpc/grpc-js";
@@ -28,22 +27,13 @@ import { MemoryPresenceStore } from "../../src/presence/memory/memory-presence-s
 import { openNatsPresenceStore } from "../../src/presence/nats/nats-presence-store.js";
 import { InfluxStatsStore } from "../../src/stats/influx/influx-stats-store.js";
 import { MemoryStatsStore } from "../../src/stats/memory/memory-stats-store.js";
+import { grpcurlBinary } from "../harness/grpcurl.js";
 import { startInfluxd } from "../harness/influxd.js";
 import { startNatsServer } from "../harness/nats-server.js";
-import { findBinary, waitUntil } from "../harness/server-process.js";
+import { waitUntil } from "../harness/server-process.js";
 import { grpcJsClient, unary } from "../support/grpc-js.js";
 
 const run = promisify(execFile);
-
-function grpcurlBinary(): string {
-  const goPath = process.env.GOPATH ?? path.join(process.env.HOME ?? "/root", "go");
-  return findBinary({
-    name: "grpcurl",
-    envVar: "GRPCURL_BIN",
-    fallbacks: [path.join(goPath, "bin", "grpcurl"), "/root/go/bin/grpcurl"],
-    installHint: "run scripts/install-test-deps.sh or set GRPCURL_BIN",
-  });
-}
 
 async function startMuster(presence?: PresenceStore, stats?: StatsStore): Promise<Muster> {
   return createMuster({
