@@ -5,7 +5,8 @@
 // authentication) and implementation, and writes headers, one frame and trailers itself.
 // Everything else (streams, compression, gRPC-Web, Connect, reflection) stays with connect-node.
 import * as http2 from "node:http2";
-import { create, type DescMessage, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   Code,
   ConnectError,
@@ -110,7 +111,7 @@ async function serve(
     responseTrailer: new Headers({ "grpc-status": "0" }),
     values: options.contextValues(req),
   };
-  let frame: Buffer | undefined;
+  let frame: Uint8Array[] | undefined;
   try {
     const body = await readFrame(req, options.readMaxBytes);
     const input = parse(method.input, body);
@@ -118,7 +119,7 @@ async function serve(
     const output = await (deadline === undefined || timeoutMs === undefined
       ? call
       : withDeadline(call, timeoutMs, deadline));
-    frame = envelope(toBinary(method.output, output), options.writeMaxBytes);
+    frame = envelope(method.output, output, options.writeMaxBytes);
   } catch (error) {
     setTrailerStatus(
       ctx.responseTrailer,
@@ -130,8 +131,8 @@ async function serve(
   if (res.destroyed || res.writableEnded) return;
   res.writeHead(200, plainHeaders(ctx.responseHeader));
   res.addTrailers(plainHeaders(ctx.responseTrailer));
-  if (frame === undefined) res.end();
-  else res.end(frame);
+  if (frame !== undefined) for (const part of frame) res.write(part);
+  res.end();
 }
 
 /** connect's unary invocation: the interceptors around the implementation, on one context. */
@@ -292,18 +293,33 @@ function parse(schema: DescMessage, bytes: Uint8Array) {
   }
 }
 
-function envelope(bytes: Uint8Array, maxBytes: number): Buffer {
-  if (bytes.length > maxBytes) {
+/**
+ * The answer's length-prefixed frame, in parts written one after another. Unknown fields are
+ * written as they are rather than copied into one buffer with the rest: GetAll carries its
+ * workers' cached encodings as one (workers/get-all-wire.ts), 13 MB at 100,000 workers.
+ */
+function envelope(schema: DescMessage, message: Message, maxBytes: number): Uint8Array[] {
+  const unknown = message.$unknown ?? [];
+  const known = toBinary(schema, unknown.length === 0 ? message : { ...message, $unknown: [] });
+  const rest: Uint8Array[] = [];
+  let length = known.length;
+  for (const field of unknown) {
+    const tag = new BinaryWriter().tag(field.no, field.wireType).finish();
+    rest.push(tag, field.data);
+    length += tag.length + field.data.length;
+  }
+  if (length > maxBytes) {
     throw new ConnectError(
-      `message size ${bytes.length} is larger than configured writeMaxBytes ${maxBytes}`,
+      `message size ${length} is larger than configured writeMaxBytes ${maxBytes}`,
       Code.ResourceExhausted,
     );
   }
-  const frame = Buffer.allocUnsafe(5 + bytes.length);
-  frame[0] = 0;
-  frame.writeUInt32BE(bytes.length, 1);
-  frame.set(bytes, 5);
-  return frame;
+  // The prefix and the known fields in one buffer: most answers are that alone, one DATA frame.
+  const head = Buffer.allocUnsafe(5 + known.length);
+  head[0] = 0;
+  head.writeUInt32BE(length, 1);
+  head.set(known, 5);
+  return [head, ...rest];
 }
 
 function webHeaders(headers: Request["headers"]): Headers {

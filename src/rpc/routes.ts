@@ -12,14 +12,13 @@ import { AuthService } from "../gen/muster/auth/v1/auth_pb.js";
 import { QueuesService } from "../gen/muster/queues/v1/queues_pb.js";
 import { WorkersService as WorkersServiceDesc } from "../gen/muster/workers/v1/workers_pb.js";
 import type { QueuesApi } from "../queues/service.js";
-import type { WorkersApi } from "../workers/api.js";
+import type { WorkersRpcApi } from "../workers/api.js";
 import { callContextOf } from "./context.js";
 import { toConnectError } from "./errors.js";
-import { isBinaryCall, withEncodedWorkers } from "./get-all-encoding.js";
 import { registerReflection } from "./reflection.js";
 
 export interface RoutedServices {
-  readonly workers: WorkersApi;
+  readonly workers: WorkersRpcApi;
   readonly queues: QueuesApi;
   readonly login: LoginService;
 }
@@ -54,6 +53,11 @@ export function musterServiceSpecs(services: RoutedServices, log: Logger): Servi
   ];
 }
 
+/** Whether the call's messages are Protobuf binary (gRPC, gRPC-Web, Connect with proto). */
+function isBinaryCall(contentType: string | null): boolean {
+  return contentType !== null && !contentType.includes("json");
+}
+
 function serviceImpls(services: RoutedServices, log: Logger) {
   const { workers, queues, login } = services;
   /** Runs a unary call with the API's errors as Connect errors (code, message, subcode). */
@@ -76,12 +80,12 @@ function serviceImpls(services: RoutedServices, log: Logger) {
     register: (request, ctx) => unary(() => workers.register(request, callContextOf(ctx))),
     unregister: (request, ctx) => unary(() => workers.unregister(request, callContextOf(ctx))),
     statusReport: (request, ctx) => unary(() => workers.statusReport(request, callContextOf(ctx))),
-    getAll: async (request, ctx) => {
-      const answer = await unary(() => workers.getAll(request, callContextOf(ctx)));
-      return isBinaryCall(ctx.requestHeader.get("content-type"))
-        ? withEncodedWorkers(answer)
-        : answer;
-    },
+    getAll: (request, ctx) =>
+      unary(() =>
+        isBinaryCall(ctx.requestHeader.get("content-type"))
+          ? workers.getAllEncoded(request, callContextOf(ctx))
+          : workers.getAll(request, callContextOf(ctx)),
+      ),
     getCount: (request, ctx) => unary(() => workers.getCount(request, callContextOf(ctx))),
     getStats: (request, ctx) => unary(() => workers.getStats(request, callContextOf(ctx))),
     getActivityReport: (request, ctx) =>

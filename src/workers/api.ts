@@ -3,10 +3,21 @@
  * WorkersServiceImpl implements it and both edges, Connect and ClearML, bind to it.
  */
 import type { DescMethodUnary } from "@bufbuild/protobuf";
+import type { CallContext } from "../core/identity.js";
 import type { ServiceApi } from "../core/service-api.js";
-import type { WorkersService as WorkersServiceDesc } from "../gen/muster/workers/v1/workers_pb.js";
+import type {
+  GetAllRequest,
+  GetAllResponse,
+  WorkersService as WorkersServiceDesc,
+} from "../gen/muster/workers/v1/workers_pb.js";
 
 export type WorkersApi = ServiceApi<typeof WorkersServiceDesc>;
+
+/** What the RPC edge calls: the service's methods, and get_all pre-encoded for binary callers. */
+export interface WorkersRpcApi extends WorkersApi {
+  /** getAll's answer with its workers carried as their cached encodings (get-all-wire.ts). */
+  getAllEncoded(request: GetAllRequest, ctx: CallContext): Promise<GetAllResponse>;
+}
 
 /** The unary RPCs: the ones the ClearML HTTP/JSON dialect can serve. */
 export type WorkersUnaryMethod = {

@@ -7,12 +7,7 @@ import { DEFAULT_MAX_BUCKETS } from "../core/defaults.js";
 import { ApiError, invalidArgument, Subcode } from "../core/errors.js";
 import type { CallContext } from "../core/identity.js";
 import { isMetricKey, samplesOf } from "../core/machine-stats.js";
-import {
-  deadlineMs,
-  type PresenceEvent,
-  type PresenceStore,
-  type WorkerKey,
-} from "../core/presence-store.js";
+import type { PresenceEvent, PresenceStore, WorkerKey } from "../core/presence-store.js";
 import type { MetricRequest, StatsStore } from "../core/stats-store.js";
 import { quoteForMessage } from "../core/truncate.js";
 import { type PresenceRecord, PresenceRecordSchema } from "../gen/muster/presence/v1/record_pb.js";
@@ -71,7 +66,9 @@ import { CompanyViews } from "./company-views.js";
 import { checkEntryLists, checkEntrySize } from "./entry-limits.js";
 import { EventQueue } from "./event-queue.js";
 import { type WorkerFilter, workerMatcher } from "./filters.js";
+import { asUnknownWorkers, encodedWorkersFields } from "./get-all-wire.js";
 import { decodePageToken, encodePageToken, type PagedQuery } from "./page-token.js";
+import type { ViewEntry } from "./sorted-records.js";
 import { activitySeriesOf, workerStatsOf } from "./stats-answers.js";
 import { checkReportTime, reportTimeMs } from "./timestamps.js";
 import { validate } from "./validation.js";
@@ -187,6 +184,29 @@ export class WorkersServiceImpl implements WorkersApi {
   }
 
   async getAll(request: GetAllRequest, ctx: CallContext): Promise<GetAllResponse> {
+    const page = await this.getAllPage(request, ctx);
+    // Assigned rather than passed to create(), which would copy and check 100,000 elements.
+    const response = create(GetAllResponseSchema, { nextPageToken: page.nextPageToken });
+    response.workers = page.entries.map((entry) => workerView(entry.record, page.nowMs));
+    return response;
+  }
+
+  /**
+   * getAll for the binary protocols: the same answer, its workers carried as their cached
+   * encodings (one unknown-field entry, get-all-wire.ts), which a binary encoder writes as they
+   * are. JSON encoders ignore unknown fields: JSON callers use getAll.
+   */
+  async getAllEncoded(request: GetAllRequest, ctx: CallContext): Promise<GetAllResponse> {
+    const page = await this.getAllPage(request, ctx);
+    const response = create(GetAllResponseSchema, { nextPageToken: page.nextPageToken });
+    if (page.entries.length > 0) {
+      response.$unknown = [asUnknownWorkers(encodedWorkersFields(page.entries, page.nowMs))];
+    }
+    return response;
+  }
+
+  /** The view entries get_all answers with, in order, and where the next page starts. */
+  private async getAllPage(request: GetAllRequest, ctx: CallContext) {
     validate(GetAllRequestSchema, request);
     const { company } = ctx.identity;
     const lastSeen = request.lastSeen ?? this.options.defaultLastSeenSeconds;
@@ -198,25 +218,30 @@ export class WorkersServiceImpl implements WorkersApi {
     // Asks the store too: it fails while unreachable, as a list would, and the memory store drops
     // (and reports to the view) entries whose deadline passed.
     await this.presence.count(company);
-    const now = this.clock.now();
-    const matches = matching({ ...request, lastSeenSeconds: lastSeen }, now);
-    const workers: Worker[] = [];
+    const nowMs = this.clock.now();
+    const activeSinceMs = lastSeen > 0 ? nowMs - lastSeen * 1000 : Number.NEGATIVE_INFINITY;
+    // The tag and name filters read the worker; without them the walk reads view entries only.
+    const filtered =
+      request.tags.length > 0 || request.systemTags.length > 0 || request.workerPattern !== "";
+    const matches = filtered ? matching({ ...request, lastSeenSeconds: 0 }, nowMs) : undefined;
+    const entries: ViewEntry[] = [];
     let nextPageToken = "";
-    let last: PresenceRecord | undefined;
-    for (const record of view.from(after)) {
-      // The view learns of expiry from the store's events, which may come a little late.
-      if (deadlineMs(record) <= now || !matches(record)) continue;
-      if (workers.length === pageSize && last?.worker !== undefined) {
-        nextPageToken = encodePageToken(
-          { id: last.worker.id, user: last.worker.user?.id ?? "" },
-          query,
-        );
-        break;
+    walk: for (const run of view.runsFrom(after)) {
+      for (let i = run.start; i < run.entries.length; i++) {
+        const entry = run.entries[i];
+        // The view learns of expiry from the store's events, which may come a little late.
+        if (entry === undefined || entry.deadlineMs <= nowMs) continue;
+        if (entry.lastActivityMs < activeSinceMs) continue;
+        if (matches !== undefined && !matches(entry.record)) continue;
+        const last = entries[entries.length - 1];
+        if (entries.length === pageSize && last !== undefined) {
+          nextPageToken = encodePageToken(last, query);
+          break walk;
+        }
+        entries.push(entry);
       }
-      workers.push(workerView(record, now));
-      last = record;
     }
-    return create(GetAllResponseSchema, { workers, nextPageToken });
+    return { entries, nextPageToken, nowMs };
   }
 
   async getCount(request: GetCountRequest, ctx: CallContext): Promise<GetCountResponse> {

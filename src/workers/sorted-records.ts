@@ -1,7 +1,8 @@
 // One company's live registrations kept in get_all's order (worker id, then user) as they change,
 // so get_all walks them instead of sorting 100,000 records per call. A list of chunks keeps
 // inserts and removals cheap at any size: each touches one chunk of at most 2 × CHUNK entries.
-import type { PresenceRecord } from "../core/presence-store.js";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { deadlineMs, type PresenceRecord } from "../core/presence-store.js";
 
 /** Where get_all resumes: the last (worker id, user id) a page ended on. */
 export interface SortKey {
@@ -10,6 +11,37 @@ export interface SortKey {
 }
 
 const CHUNK = 512;
+
+/**
+ * A record with what get_all's walk reads of every entry worked out once, when it arrives. All
+ * entries share one shape; the records (protobuf messages with optional fields) come in many, and
+ * reading them for 100,000 workers per call cost several times the rest of the walk.
+ */
+export class ViewEntry implements SortKey {
+  readonly id: string;
+  readonly user: string;
+  /** When the entry stops being live, epoch milliseconds. */
+  readonly deadlineMs: number;
+  /** The worker's last report or registration, epoch milliseconds (0 when unknown). */
+  readonly lastActivityMs: number;
+  /** When the worker's task started, epoch milliseconds; undefined when it runs none. */
+  readonly taskStartedMs: number | undefined;
+  /** The worker's protobuf encoding, made on first use (get-all-wire.ts). */
+  wire: Uint8Array | undefined = undefined;
+
+  constructor(readonly record: PresenceRecord) {
+    const worker = record.worker;
+    this.id = worker?.id ?? "";
+    this.user = worker?.user?.id ?? "";
+    this.deadlineMs = deadlineMs(record);
+    this.lastActivityMs =
+      worker?.lastActivityTime === undefined ? 0 : timestampMs(worker.lastActivityTime);
+    this.taskStartedMs =
+      worker?.task === undefined || record.taskStartedAt === undefined
+        ? undefined
+        : timestampMs(record.taskStartedAt);
+  }
+}
 
 function keyOf(record: PresenceRecord): SortKey {
   return { id: record.worker?.id ?? "", user: record.worker?.user?.id ?? "" };
@@ -22,7 +54,7 @@ export function compareKeys(a: SortKey, b: SortKey): number {
 }
 
 export class SortedRecords {
-  private chunks: PresenceRecord[][] = [];
+  private chunks: ViewEntry[][] = [];
   private count = 0;
 
   get size(): number {
@@ -31,21 +63,21 @@ export class SortedRecords {
 
   /** Adds the record, or replaces the one with its key. */
   upsert(record: PresenceRecord): void {
-    const key = keyOf(record);
-    const c = this.chunkFor(key);
+    const entry = new ViewEntry(record);
+    const c = this.chunkFor(entry);
     const chunk = this.chunks[c];
     if (chunk === undefined) {
-      this.chunks.push([record]);
+      this.chunks.push([entry]);
       this.count++;
       return;
     }
-    const i = lowerBound(chunk, key);
+    const i = lowerBound(chunk, entry);
     const at = chunk[i];
-    if (at !== undefined && compareKeys(keyOf(at), key) === 0) {
-      chunk[i] = record;
+    if (at !== undefined && compareKeys(at, entry) === 0) {
+      chunk[i] = entry;
       return;
     }
-    chunk.splice(i, 0, record);
+    chunk.splice(i, 0, entry);
     this.count++;
     if (chunk.length > 2 * CHUNK) this.chunks.splice(c + 1, 0, chunk.splice(CHUNK));
   }
@@ -58,30 +90,43 @@ export class SortedRecords {
     if (chunk === undefined) return;
     const i = lowerBound(chunk, key);
     const at = chunk[i];
-    if (at === undefined || compareKeys(keyOf(at), key) !== 0) return;
+    if (at === undefined || compareKeys(at, key) !== 0) return;
     chunk.splice(i, 1);
     this.count--;
     if (chunk.length === 0) this.chunks.splice(c, 1);
   }
 
-  /** Every record in order, starting after `after` (all of them without it). */
-  *from(after: SortKey | undefined): Generator<PresenceRecord> {
+  /** Every entry in order, starting after `after` (all of them without it). */
+  *from(after: SortKey | undefined): Generator<ViewEntry> {
+    for (const run of this.runsFrom(after)) {
+      for (let i = run.start; i < run.entries.length; i++) {
+        const entry = run.entries[i];
+        if (entry !== undefined) yield entry;
+      }
+    }
+  }
+
+  /**
+   * The same entries as runs of neighbours (`entries` from index `start` on), so a walk over
+   * 100,000 of them takes a generator step per run rather than per entry. The runs are the view's
+   * own arrays: read them before the view changes again.
+   */
+  *runsFrom(
+    after: SortKey | undefined,
+  ): Generator<{ readonly entries: readonly ViewEntry[]; readonly start: number }> {
     let c = 0;
-    let i = 0;
+    let start = 0;
     if (after !== undefined) {
       c = this.chunkFor(after);
       const chunk = this.chunks[c];
       if (chunk === undefined) return;
-      i = lowerBound(chunk, after);
-      const at = chunk[i];
-      if (at !== undefined && compareKeys(keyOf(at), after) === 0) i++;
+      start = lowerBound(chunk, after);
+      const at = chunk[start];
+      if (at !== undefined && compareKeys(at, after) === 0) start++;
     }
-    for (; c < this.chunks.length; c++, i = 0) {
-      const chunk = this.chunks[c] ?? [];
-      for (; i < chunk.length; i++) {
-        const record = chunk[i];
-        if (record !== undefined) yield record;
-      }
+    for (; c < this.chunks.length; c++, start = 0) {
+      const chunk = this.chunks[c];
+      if (chunk !== undefined) yield { entries: chunk, start };
     }
   }
 
@@ -93,7 +138,7 @@ export class SortedRecords {
       const mid = (lo + hi) >>> 1;
       const chunk = this.chunks[mid] ?? [];
       const last = chunk[chunk.length - 1];
-      if (last !== undefined && compareKeys(keyOf(last), key) < 0) lo = mid + 1;
+      if (last !== undefined && compareKeys(last, key) < 0) lo = mid + 1;
       else hi = mid;
     }
     return Math.max(0, lo);
@@ -101,13 +146,13 @@ export class SortedRecords {
 }
 
 /** The first index in the chunk whose key is ≥ key. */
-function lowerBound(chunk: readonly PresenceRecord[], key: SortKey): number {
+function lowerBound(chunk: readonly ViewEntry[], key: SortKey): number {
   let lo = 0;
   let hi = chunk.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const at = chunk[mid];
-    if (at !== undefined && compareKeys(keyOf(at), key) < 0) lo = mid + 1;
+    if (at !== undefined && compareKeys(at, key) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;

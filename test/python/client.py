@@ -86,6 +86,10 @@ def main() -> None:
             listed = client.GetAll(pb.GetAllRequest(worker_pattern="py-*")).workers
             expect([w.id for w in listed] == [worker], f"GetAll {listed}")
             expect(listed[0].task.id == "task-py" and listed[0].register_timeout == 90, f"worker {listed[0]}")
+            # muster sends a running worker's task twice (cached bytes, then running_time): the
+            # parser must merge them into one task that has both.
+            expect(listed[0].task.HasField("running_time") and listed[0].task.running_time >= 0,
+                   f"running_time {listed[0].task}")
             expect([q.id for q in listed[0].queues] == ["q"], f"queues {listed[0].queues}")
             expect(client.GetCount(pb.GetCountRequest(tags=["py"])).count == 1, "GetCount")
 

@@ -48,15 +48,17 @@ describe("SortedRecords", () => {
       ),
     );
     expect(view.size).toBe(expected.length);
-    expect([...view.from(undefined)].map(label)).toEqual(expected.map(label));
+    expect([...view.from(undefined)].map((e) => label(e.record))).toEqual(expected.map(label));
     for (const at of [0, 1, 511, 512, 1024, expected.length - 1]) {
       const after = expected[at];
       if (after === undefined) continue;
       const key = { id: after.worker?.id ?? "", user: after.worker?.user?.id ?? "" };
-      expect([...view.from(key)].map(label)).toEqual(expected.slice(at + 1).map(label));
+      expect([...view.from(key)].map((e) => label(e.record))).toEqual(
+        expected.slice(at + 1).map(label),
+      );
     }
     // A key that is not held resumes at the next one that is.
-    expect([...view.from({ id: "w-1500", user: "u1~" })].map(label)).toEqual(
+    expect([...view.from({ id: "w-1500", user: "u1~" })].map((e) => label(e.record))).toEqual(
       expected.filter((r) => (r.worker?.id ?? "") > "w-1500").map(label),
     );
   });
@@ -68,6 +70,6 @@ describe("SortedRecords", () => {
     expect(view.size).toBe(0);
     expect([...view.from(undefined)]).toEqual([]);
     view.upsert(record("again", "u"));
-    expect([...view.from(undefined)].map(label)).toEqual(["again|u|"]);
+    expect([...view.from(undefined)].map((e) => label(e.record))).toEqual(["again|u|"]);
   });
 });

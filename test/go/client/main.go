@@ -54,10 +54,11 @@ func main() {
 		check(err, "StatusReport")
 	}
 
+	// A running worker's task arrives twice (cached bytes, then running_time): merged, it has both.
 	all, err := client.GetAll(ctx, &workersv1.GetAllRequest{WorkerPattern: "go-*"})
 	check(err, "GetAll")
 	if len(all.Workers) != 1 || all.Workers[0].Id != worker || all.Workers[0].Task.GetId() != "task-go" ||
-		all.Workers[0].RegisterTimeout != 120 {
+		all.Workers[0].RegisterTimeout != 120 || all.Workers[0].Task.RunningTime == nil {
 		fail("GetAll: unexpected workers %v", all.Workers)
 	}
 
