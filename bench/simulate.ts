@@ -80,12 +80,8 @@ async function startTarget(
       const influx = await startInfluxd();
       stops.push(() => influx.close());
       flags.push(
-        "--stats",
-        "influx",
-        "--influx-url",
-        influx.url,
-        "--influx-db",
-        `sim_${Date.now()}`,
+        ...["--stats", "influx", "--influx-url", influx.url, "--influx-org", influx.org],
+        ...["--influx-bucket", `sim_${Date.now()}`, "--influx-token", influx.token],
       );
     }
   }

@@ -28,6 +28,11 @@ export interface SimOptions {
   readonly progressMs: number;
   /** Requests in flight at most; a report due beyond it is counted as skipped, not queued. */
   readonly maxInflight: number;
+  /**
+   * Connections to muster. A real fleet holds one per agent; over HTTP/1.1 each carries one call
+   * at a time, so too few would cap the rate at connections ÷ latency (8 connections at the
+   * ~20 ms an InfluxDB-acknowledged report takes is 400 reports/s) and measure the simulator.
+   */
   readonly connections: number;
   /** Extra flags for a muster the simulator starts (after `--`). */
   readonly musterFlags: readonly string[];
@@ -37,7 +42,8 @@ export interface SimOptions {
 const USAGE = `npm run simulate -- --agents N [--gpus 4] [--cadence 30s] [--duration 10m]
   [--protocol clearml|grpc] [--url http://127.0.0.1:8008 | --start embedded|production]
   [--stats influx|memory] [--pid PID] [--access-key K --secret-key S] [--timeout 90s]
-  [--churn 0.02] [--ramp 30s] [--progress 5s] [--max-inflight 4000] [--connections 8]
+  [--churn 0.02] [--ramp 30s] [--progress 5s] [--max-inflight 4000]
+  [--connections 256 for clearml, 16 for grpc (h2, many calls per connection)]
   [--node-options "--max-semi-space-size=16"] [-- extra muster flags]`;
 
 /** "30s", "10m", "1h", "500ms" or a bare number of seconds, in milliseconds. */
@@ -126,7 +132,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     rampMs: durationMs("ramp", values.ramp ?? `${cadenceMs / 1000}s`),
     progressMs: durationMs("progress", values.progress ?? "5s"),
     maxInflight: positiveInt("max-inflight", values["max-inflight"], 4000),
-    connections: positiveInt("connections", values.connections, 8),
+    connections: positiveInt("connections", values.connections, protocol === "clearml" ? 256 : 16),
     musterFlags: positionals,
     nodeOptions: values["node-options"],
   };

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { ENDPOINT_VERSION } from "./endpoints.js";
@@ -20,7 +20,9 @@ export interface Result {
 
 /** ClearML's response envelope; the HTTP status must equal meta.result_code. */
 export function envelope(ctx: EnvelopeContext, result: Result): JsonObject {
-  const id = randomBytes(16).toString("hex");
+  // 32 hex digits, as the reference's uuid4().hex. randomUUID draws from a cached pool of
+  // random bytes; randomBytes(16) per answer was 8 % of muster's CPU under report load.
+  const id = randomUUID().replaceAll("-", "");
   return {
     meta: {
       id,

@@ -22,6 +22,7 @@ import { connectNats, messageOf } from "./nats-connect.js";
 import { type Feed, type FeedEntry, startFeed } from "./nats-feed.js";
 import { companyToken, encodeKey } from "./nats-keys.js";
 import { companyOf, PresenceView, type Slot } from "./nats-view.js";
+import { TurnBatch } from "./turn-batch.js";
 
 export interface NatsPresenceOptions {
   /** NATS server URL, e.g. nats://127.0.0.1:4222, or a cluster's seed servers. */
@@ -90,6 +91,8 @@ export class NatsPresenceStore implements PresenceStore {
   private readonly markerTtl: string;
   private readonly loadTimeoutMs: number;
   private readonly locks = new KeyedLock();
+  /** Publishes of one event-loop turn share a socket write (turn-batch.ts). */
+  private readonly publishes = new TurnBatch();
   /** Watchers by company token, told of every change to the current view. */
   private readonly listeners = new Listeners();
   private view = new PresenceView();
@@ -134,13 +137,12 @@ export class NatsPresenceStore implements PresenceStore {
         const live = known?.record !== undefined && deadlineMs(known.record) > now;
         const next = change(live ? known?.record : undefined);
         try {
-          const ack = await this.bucket.js.publish(
-            this.bucket.prefix + id,
-            toBinary(PresenceRecordSchema, next),
-            {
-              expect: { lastSubjectSequence: known?.revision ?? 0 },
+          const revision = known?.revision ?? 0;
+          const ack = await this.publishes.run(() =>
+            this.bucket.js.publish(this.bucket.prefix + id, toBinary(PresenceRecordSchema, next), {
+              expect: { lastSubjectSequence: revision },
               ttl: `${Math.max(1, Math.ceil((deadlineMs(next) - now) / 1000))}s`,
-            },
+            }),
           );
           this.applyLocal(id, ack.seq, next, "unregistered");
           return next;
@@ -167,10 +169,12 @@ export class NatsPresenceStore implements PresenceStore {
       h.set("KV-Operation", "PURGE");
       h.set("Nats-Rollup", "sub");
       try {
-        const ack = await this.bucket.js.publish(this.bucket.prefix + id, undefined, {
-          headers: h,
-          ttl: this.markerTtl,
-        });
+        const ack = await this.publishes.run(() =>
+          this.bucket.js.publish(this.bucket.prefix + id, undefined, {
+            headers: h,
+            ttl: this.markerTtl,
+          }),
+        );
         this.applyLocal(id, ack.seq, undefined, "unregistered");
       } catch (error) {
         throw this.storeError(error);
