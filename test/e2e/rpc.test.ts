@@ -186,7 +186,7 @@ describe("RPC protocols on the same port", () => {
     };
     const names = ["page-c", "page-a", "page-d", "page-b", "page-e"];
     for (const worker of names) await clients.grpc.register({ worker, tags: ["paged"] });
-    // A task makes running_time change per call: that worker is encoded afresh each time.
+    // A running worker's task is sent from its cached bytes followed by its running time.
     await clients.grpc.statusReport({ worker: "page-b", timestamp: BigInt(Date.now()), task: "t" });
     const pages: Record<string, string[][]> = {};
     for (const [name, client] of Object.entries(clients)) {
@@ -196,7 +196,8 @@ describe("RPC protocols on the same port", () => {
         const page = await client.getAll({ tags: ["paged"], pageSize: 2, pageToken });
         seen.push(page.workers.map((w) => w.id));
         if (page.workers.some((w) => w.id === "page-b")) {
-          expect(page.workers.find((w) => w.id === "page-b")?.task?.id).toBe("t");
+          const task = page.workers.find((w) => w.id === "page-b")?.task;
+          expect([task?.id, typeof task?.runningTime]).toEqual(["t", "bigint"]);
         }
         pageToken = page.nextPageToken;
       } while (pageToken !== "");
