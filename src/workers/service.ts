@@ -1,4 +1,4 @@
-import { clone, create } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { bucketRange } from "../core/buckets.js";
@@ -15,7 +15,6 @@ import {
   ActivitySeriesSchema,
   Aggregation,
   CurrentTaskEntrySchema,
-  IdNameEntrySchema,
   MetricsCategorySchema,
   QueueEntrySchema,
   type StatItem,
@@ -68,6 +67,7 @@ import { EventQueue } from "./event-queue.js";
 import { type WorkerFilter, workerMatcher } from "./filters.js";
 import { asUnknownWorkers, encodedWorkersFields } from "./get-all-wire.js";
 import { decodePageToken, encodePageToken, type PagedQuery } from "./page-token.js";
+import { SharedIdNames } from "./shared-id-names.js";
 import type { ViewEntry } from "./sorted-records.js";
 import { activitySeriesOf, workerStatsOf } from "./stats-answers.js";
 import { checkReportTime, reportTimeMs } from "./timestamps.js";
@@ -114,6 +114,7 @@ export class WorkersServiceImpl implements WorkersApi {
   private readonly clock: Clock;
   /** get_all's order kept as workers change, per company. */
   private readonly views: CompanyViews;
+  private readonly idNames = new SharedIdNames();
   readonly options: ServiceOptions;
 
   constructor(deps: ServiceDeps) {
@@ -357,8 +358,8 @@ export class WorkersServiceImpl implements WorkersApi {
     return create(PresenceRecordSchema, {
       worker: create(WorkerSchema, {
         id: workerId,
-        user: create(IdNameEntrySchema, { id: user, name: user }),
-        company: create(IdNameEntrySchema, { id: company, name: company }),
+        user: this.idNames.entry(user),
+        company: this.idNames.entry(company),
         ...(ctx.clientIp === undefined ? {} : { ip: ctx.clientIp }),
         registerTime: now,
         lastActivityTime: now,
@@ -378,10 +379,11 @@ function applyReport(
   request: StatusReportRequest,
   nowMs: number,
 ): PresenceRecord {
-  // A copy: a stored record is never changed in place, since readers may still hold it.
-  const record = clone(PresenceRecordSchema, current);
-  const worker = record.worker ?? create(WorkerSchema);
-  record.worker = worker;
+  // A new record and worker, sharing what the report does not change (user, company, times,
+  // lists): stored records and everything in them are never changed in place, since readers may
+  // still hold them, so a deep copy per report is not needed.
+  const worker: Worker = { ...(current.worker ?? create(WorkerSchema)) };
+  const record: PresenceRecord = { ...current, worker };
   const previousTask = worker.task?.id;
   if (request.task === "") {
     worker.task = undefined;

@@ -226,12 +226,38 @@ describe("status reports and stored records", () => {
         queue: "q",
       });
       const [held] = await presence.list(DEFAULT_IDENTITY.company);
+      const heldActivity = held?.worker?.lastActivityTime;
+      clock.advance(5_000);
       await api.statusReport({ worker: "w", timestamp: BigInt(clock.now()), tags: ["new"] });
+      expect(held?.worker?.lastActivityTime).toBe(heldActivity);
+      expect(held?.worker?.lastActivityTime?.seconds).toBe(
+        BigInt(Date.UTC(2026, 10, 29, 12) / 1000),
+      );
       expect(held?.worker?.task?.id).toBe("t1");
       expect(held?.worker?.queue?.id).toBe("q");
       expect(held?.worker?.tags).toEqual([]);
       const [now] = (await api.getAll()).workers;
       expect([now?.task, now?.queue, now?.tags]).toEqual([undefined, undefined, ["new"]]);
+      expect(now?.lastActivityTime?.seconds).toBe(BigInt(Date.UTC(2026, 10, 29, 12) / 1000 + 5));
+    } finally {
+      await presence.close();
+    }
+  });
+
+  it("share one user and one company entry between a user's workers", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 29, 12));
+    const presence = new MemoryPresenceStore(clock);
+    const service = new WorkersServiceImpl({ presence, stats: new MemoryStatsStore(clock), clock });
+    try {
+      const api = client(service, { identity: DEFAULT_IDENTITY });
+      await api.register({ worker: "a" });
+      await api.statusReport({ worker: "b", timestamp: BigInt(clock.now()) });
+      await api.statusReport({ worker: "a", timestamp: BigInt(clock.now()) });
+      const [a, b] = (await api.getAll()).workers;
+      expect([a?.id, b?.id]).toEqual(["a", "b"]);
+      expect(a?.user).toBe(b?.user);
+      expect(a?.company).toBe(b?.company);
+      expect(a?.user?.id).toBe(DEFAULT_IDENTITY.user);
     } finally {
       await presence.close();
     }
