@@ -7,7 +7,7 @@
 // message field into the first and let the last scalar win, so every client reads the worker
 // exactly as if it had been encoded whole.
 import { create, toBinary } from "@bufbuild/protobuf";
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { WorkerSchema } from "../gen/muster/workers/v1/types_pb.js";
 import type { ViewEntry } from "./sorted-records.js";
 
@@ -24,18 +24,26 @@ function encodedWorker(entry: ViewEntry): Uint8Array {
   return entry.wire;
 }
 
-/** The `task { running_time }` field that follows a running worker's bytes; undefined if idle. */
-function runningTimeField(entry: ViewEntry, nowMs: number): Uint8Array | undefined {
-  if (entry.taskStartedMs === undefined) return undefined;
-  const seconds = Math.max(0, Math.floor((nowMs - entry.taskStartedMs) / 1000));
-  return new BinaryWriter()
-    .tag(TASK_FIELD, WireType.LengthDelimited)
-    .fork()
-    .tag(RUNNING_TIME_FIELD, WireType.Varint)
-    .int64(seconds)
-    .join()
-    .finish();
+/** Bytes of a varint holding a non-negative safe integer. */
+function varintSize(value: number): number {
+  let size = 1;
+  for (let rest = value; rest > 0x7f; rest = Math.floor(rest / 128)) size++;
+  return size;
 }
+
+/** Writes a non-negative safe integer as a varint at `at`; returns where it ends. */
+function writeVarint(out: Uint8Array, at: number, value: number): number {
+  let rest = value;
+  while (rest > 0x7f) {
+    out[at++] = (rest % 128) | 0x80;
+    rest = Math.floor(rest / 128);
+  }
+  out[at++] = rest;
+  return at;
+}
+
+const TASK_TAG = (TASK_FIELD << 3) | WireType.LengthDelimited;
+const RUNNING_TIME_TAG = (RUNNING_TIME_FIELD << 3) | WireType.Varint;
 
 /** The most a worker's field adds to its bytes: its tag, its length, a running time field. */
 const MAX_FIELD_OVERHEAD = 1 + 5 + 13;
@@ -43,6 +51,7 @@ const MAX_FIELD_OVERHEAD = 1 + 5 + 13;
 /**
  * Every entry's worker as a GetAllResponse.workers field, back to back, in one buffer: the same
  * bytes as encoding the response's workers, ready to send as its unknown fields (`$unknown`).
+ * A running worker's `task { running_time }` is written in place: no allocation per worker.
  */
 export function encodedWorkersFields(entries: readonly ViewEntry[], nowMs: number): Uint8Array {
   let bound = 0;
@@ -52,19 +61,21 @@ export function encodedWorkersFields(entries: readonly ViewEntry[], nowMs: numbe
   let at = 0;
   for (const entry of entries) {
     const body = encodedWorker(entry);
-    const extra = runningTimeField(entry, nowMs);
-    let length = body.length + (extra?.length ?? 0);
+    const seconds =
+      entry.taskStartedMs === undefined
+        ? undefined
+        : Math.max(0, Math.floor((nowMs - entry.taskStartedMs) / 1000));
+    // The running time field: its tag, its length (one byte: at most 11), the scalar's tag, value.
+    const extra = seconds === undefined ? 0 : 3 + varintSize(seconds);
     out[at++] = WORKERS_TAG;
-    while (length > 0x7f) {
-      out[at++] = (length & 0x7f) | 0x80;
-      length >>>= 7;
-    }
-    out[at++] = length;
+    at = writeVarint(out, at, body.length + extra);
     out.set(body, at);
     at += body.length;
-    if (extra !== undefined) {
-      out.set(extra, at);
-      at += extra.length;
+    if (seconds !== undefined) {
+      out[at++] = TASK_TAG;
+      out[at++] = extra - 2;
+      out[at++] = RUNNING_TIME_TAG;
+      at = writeVarint(out, at, seconds);
     }
   }
   return out.subarray(0, at);

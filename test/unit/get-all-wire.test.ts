@@ -68,6 +68,8 @@ describe("get_all's cached encodings", () => {
       // A stored running_time (none is stored today) is overridden by the one sent after it.
       entry("stale", { id: "t-2", startedMs: NOW - 5_000, runningTime: 999n }),
       entry("future", { id: "t-3", startedMs: NOW + 10_000 }),
+      // Running for years: a running time of several varint bytes.
+      entry("long", { id: "t-4", startedMs: NOW - 3_000_000_000_000 }),
     ]);
     expect(answer.nextPageToken).toBe("next");
     expect(
@@ -77,6 +79,7 @@ describe("get_all's cached encodings", () => {
       ["busy", "t-1", "training", 45n, ["a", "b"]],
       ["stale", "t-2", "training", 5n, ["a", "b"]],
       ["future", "t-3", "training", 0n, ["a", "b"]],
+      ["long", "t-4", "training", 3_000_000_000n, ["a", "b"]],
     ]);
   });
 
