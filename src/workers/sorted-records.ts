@@ -96,20 +96,11 @@ export class SortedRecords {
     if (chunk.length === 0) this.chunks.splice(c, 1);
   }
 
-  /** Every entry in order, starting after `after` (all of them without it). */
-  *from(after: SortKey | undefined): Generator<ViewEntry> {
-    for (const run of this.runsFrom(after)) {
-      for (let i = run.start; i < run.entries.length; i++) {
-        const entry = run.entries[i];
-        if (entry !== undefined) yield entry;
-      }
-    }
-  }
-
   /**
-   * The same entries as runs of neighbours (`entries` from index `start` on), so a walk over
-   * 100,000 of them takes a generator step per run rather than per entry. The runs are the view's
-   * own arrays: read them before the view changes again.
+   * Every entry in order, starting after `after` (all of them without it), as runs of neighbours
+   * (`entries` from index `start` on), so a walk over 100,000 of them takes a generator step per
+   * run rather than per entry. The runs are the view's own arrays: read them before the view
+   * changes again.
    */
   *runsFrom(
     after: SortKey | undefined,
