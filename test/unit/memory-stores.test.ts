@@ -213,12 +213,26 @@ describe("memory stats store forgets workers", () => {
 });
 
 describe("status reports and stored records", () => {
-  it("leave a record a reader already holds unchanged", async () => {
+  /** A service on memory stores at a hand-moved clock, closed after `run`. */
+  async function withService(
+    run: (s: {
+      clock: ManualClock;
+      presence: MemoryPresenceStore;
+      api: ReturnType<typeof client>;
+    }) => Promise<void>,
+  ): Promise<void> {
     const clock = new ManualClock(Date.UTC(2026, 10, 29, 12));
     const presence = new MemoryPresenceStore(clock);
     const service = new WorkersServiceImpl({ presence, stats: new MemoryStatsStore(clock), clock });
     try {
-      const api = client(service, { identity: DEFAULT_IDENTITY });
+      await run({ clock, presence, api: client(service, { identity: DEFAULT_IDENTITY }) });
+    } finally {
+      await presence.close();
+    }
+  }
+
+  it("leave a record a reader already holds unchanged", () =>
+    withService(async ({ clock, presence, api }) => {
       await api.statusReport({
         worker: "w",
         timestamp: BigInt(clock.now()),
@@ -239,17 +253,10 @@ describe("status reports and stored records", () => {
       const [now] = (await api.getAll()).workers;
       expect([now?.task, now?.queue, now?.tags]).toEqual([undefined, undefined, ["new"]]);
       expect(now?.lastActivityTime?.seconds).toBe(BigInt(Date.UTC(2026, 10, 29, 12) / 1000 + 5));
-    } finally {
-      await presence.close();
-    }
-  });
+    }));
 
-  it("share one user and one company entry between a user's workers", async () => {
-    const clock = new ManualClock(Date.UTC(2026, 10, 29, 12));
-    const presence = new MemoryPresenceStore(clock);
-    const service = new WorkersServiceImpl({ presence, stats: new MemoryStatsStore(clock), clock });
-    try {
-      const api = client(service, { identity: DEFAULT_IDENTITY });
+  it("share one user and one company entry between a user's workers", () =>
+    withService(async ({ clock, api }) => {
       await api.register({ worker: "a" });
       await api.statusReport({ worker: "b", timestamp: BigInt(clock.now()) });
       await api.statusReport({ worker: "a", timestamp: BigInt(clock.now()) });
@@ -258,8 +265,5 @@ describe("status reports and stored records", () => {
       expect(a?.user).toBe(b?.user);
       expect(a?.company).toBe(b?.company);
       expect(a?.user?.id).toBe(DEFAULT_IDENTITY.user);
-    } finally {
-      await presence.close();
-    }
-  });
+    }));
 });
