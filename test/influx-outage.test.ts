@@ -84,9 +84,12 @@ describe("InfluxDB stats store outage (Flux)", () => {
     for (let i = 15; i < 25; i++) await report(i);
     expect(acknowledged).toBe(80);
     const where = `WHERE "company" = 'default'`;
-    expect(
-      await rows(`SELECT count("value") FROM "machine_stats" ${where}`, bucketOf(store)),
-    ).toEqual([[0, acknowledged]]);
+    // One worker_stats point per report, a field per sample: count(*) counts each field.
+    const [counts = []] = await rows(
+      `SELECT count(*) FROM "worker_stats" ${where}`,
+      bucketOf(store),
+    );
+    expect(counts.slice(1).reduce((sum: number, n) => sum + Number(n), 0)).toBe(acknowledged);
     expect(await rows(`SELECT count("active") FROM "activity" ${where}`, bucketOf(store))).toEqual([
       [0, reports],
     ]);
@@ -177,7 +180,9 @@ describe("InfluxDB outage over the ClearML HTTP path (Flux)", () => {
           expect.stringContaining("timestamp"),
         ]);
       }
-      expect(await rows(`SELECT count("value") FROM "machine_stats"`, bucket)).toEqual([[0, 2]]);
+      expect(await rows(`SELECT count("cpu_usage.0") FROM "worker_stats"`, bucket)).toEqual([
+        [0, 2],
+      ]);
     } finally {
       await muster.close();
       await dropBucket(bucket);

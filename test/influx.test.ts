@@ -8,7 +8,9 @@ import { Aggregation } from "../src/gen/muster/workers/v1/types_pb.js";
 import { MemoryPresenceStore } from "../src/presence/memory/memory-presence-store.js";
 import { openNatsPresenceStore } from "../src/presence/nats/nats-presence-store.js";
 import { startMuster } from "../src/start.js";
+import { LEGACY_STATS_MEASUREMENT } from "../src/stats/influx/influx-schema.js";
 import type { QueryLanguage } from "../src/stats/influx/influx-stats-store.js";
+import { floatValue, point } from "../src/stats/influx/line-protocol.js";
 import { MemoryStatsStore } from "../src/stats/memory/memory-stats-store.js";
 import { serviceContract } from "./contract/service.contract.js";
 import { type InfluxdHandle, startInfluxd } from "./harness/influxd.js";
@@ -226,6 +228,118 @@ describe.each(LANGUAGES)("InfluxDB stats store queried in %s", (language) => {
   });
 });
 
+describe.each(LANGUAGES)(
+  "InfluxDB stats written before worker_stats, queried in %s",
+  (language) => {
+    /** A report as muster wrote it before worker_stats: a machine_stats point per sample. */
+    const legacyLines = (r: Report) =>
+      r.samples.map((s) =>
+        point(
+          LEGACY_STATS_MEASUREMENT,
+          [
+            ["category", s.category],
+            ["company", r.company],
+            ["metric", s.metric],
+            ["variant", s.variant],
+            ["worker", r.worker],
+          ],
+          [["value", floatValue(s.value)]],
+          r.timeMs,
+        ),
+      );
+
+    it("reads the legacy layout beside the new one, merged exactly, metric keys included", async () => {
+      const store = await openStore(language);
+      const t0 = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
+      const memory = new MemoryStatsStore(new ManualClock(t0 + 2 * HOUR));
+      const random = mulberry32(7);
+      const reports: Report[] = [];
+      // "old-only" reported before the upgrade only, "new-only" after it; the others both, often
+      // within one minute, as an instance upgraded mid-window would.
+      for (const [worker, from, to] of [
+        ["old-only", 0, 50],
+        ["new-only", 50, 100],
+        ["both", 0, 100],
+        ['q"uote\\ ,=', 0, 100],
+      ] as const) {
+        for (let i = from; i < to; i++) {
+          const samples: Sample[] = [];
+          const gpus = worker === "old-only" ? 2 : 4;
+          for (let g = 0; g < gpus; g++) {
+            samples.push({
+              category: "gpu",
+              metric: "gpu_usage",
+              variant: String(g),
+              value: Math.floor(random() * 100),
+            });
+          }
+          if (worker !== "new-only") {
+            samples.push({
+              category: "disk",
+              metric: "disk_free_home",
+              variant: "total",
+              value: random() * 50,
+            });
+          }
+          reports.push({
+            company: "default",
+            worker,
+            task: undefined,
+            timeMs: t0 + i * 37_000,
+            samples,
+          });
+        }
+      }
+      const legacy: string[] = [];
+      for (const r of reports) {
+        await memory.record(r);
+        const old = r.worker === "old-only" || (r.worker !== "new-only" && random() < 0.5);
+        if (old) {
+          legacy.push(...legacyLines(r));
+          await store.record({ ...r, samples: [] });
+        } else {
+          await store.record(r);
+        }
+      }
+      const bucket = bucketOf(store);
+      const written = await fetch(
+        `${influxd.url}/api/v2/write?${new URLSearchParams({ org: influxd.org, bucket, precision: "ms" })}`,
+        {
+          method: "POST",
+          headers: { authorization: `Token ${influxd.token}` },
+          body: legacy.join("\n"),
+        },
+      );
+      expect(written.status).toBe(204);
+
+      const metrics = [
+        { metric: "gpu_usage", aggregations: [Aggregation.AVG, Aggregation.MIN, Aggregation.MAX] },
+        { metric: "disk_free_home", aggregations: [Aggregation.AVG] },
+      ];
+      let compared = 0;
+      for (const interval of [60, 600, 3600]) {
+        const range = bucketRange((t0 - 1000) / 1000, (t0 + 2 * HOUR) / 1000, interval, 1_000_000);
+        for (const workers of [[], ["old-only"], ["both", "new-only"]]) {
+          for (const splitByVariant of [false, true]) {
+            const query = { company: "default", workers, range, metrics, splitByVariant };
+            const expected = exactish(sortedRows(await collect(memory.stats(query))));
+            expect(exactish(sortedRows(await collect(store.stats(query))))).toEqual(expected);
+            compared += expected.length;
+          }
+        }
+      }
+      expect(compared).toBeGreaterThan(1000);
+      for (const workers of [[], ["old-only"], ["new-only"]]) {
+        expect(await store.metricKeys("default", workers)).toEqual(
+          await memory.metricKeys("default", workers),
+        );
+      }
+      expect(await store.metricKeys("other", [])).toEqual([]);
+      await dropStore(store);
+    });
+  },
+);
+
 describe("InfluxDB stats store, Flux path", () => {
   it("stores hostile worker ids exactly, as tags of their own, and reads each back alone", async () => {
     const store = await openStore("flux");
@@ -290,19 +404,15 @@ describe("InfluxDB stats store, Flux path", () => {
     expect(activity.total[0]).toBe(hostile.length);
     expect(activity.active[0]).toBe(hostile.length / 2);
     // No id made a tag of its own or split a series: the tag keys are the schema's, and there is
-    // one activity series per worker.
+    // one activity series and one worker_stats series per worker.
     const tagKeys = async (m: string) =>
       (await rows(`SHOW TAG KEYS FROM "${m}"`, bucketOf(store))).map((r) => r[0]);
-    expect(await tagKeys("machine_stats")).toEqual([
-      "category",
-      "company",
-      "metric",
-      "variant",
-      "worker",
-    ]);
+    expect(await tagKeys("worker_stats")).toEqual(["company", "worker"]);
     expect(await tagKeys("activity")).toEqual(["company", "worker"]);
-    const series = await rows(`SHOW SERIES FROM "activity"`, bucketOf(store));
-    expect(series).toHaveLength(hostile.length);
+    for (const measurement of ["activity", "worker_stats"]) {
+      const series = await rows(`SHOW SERIES FROM "${measurement}"`, bucketOf(store));
+      expect(series).toHaveLength(hostile.length);
+    }
     await dropStore(store);
   });
 
@@ -399,10 +509,11 @@ describe("InfluxDB stats store, Flux path", () => {
     await Promise.all(reports);
     const used = (await writes()) - before;
     expect(used).toBeGreaterThanOrEqual(1);
-    // 2,500 points with 5,000 per write: one write, perhaps two when a window closes mid-way.
+    // 1,500 points with 5,000 per write: one write, perhaps two when a window closes mid-way.
     expect(used).toBeLessThanOrEqual(3);
-    expect(await rows(`SELECT count("value") FROM "machine_stats"`, bucketOf(store))).toEqual([
-      [0, 2000],
+    // 500 worker_stats points, each with its four GPUs' fields.
+    expect(await rows(`SELECT count(*) FROM "worker_stats"`, bucketOf(store))).toEqual([
+      [0, 500, 500, 500, 500],
     ]);
     expect(await rows(`SELECT count("active") FROM "activity"`, bucketOf(store))).toEqual([
       [0, 500],

@@ -82,10 +82,11 @@ const hostile = [
 ];
 
 describe("Flux get_stats", () => {
-  it("asks one pushed-down aggregateWindow per function, in an inclusive range", () => {
+  it("asks one pushed-down aggregateWindow per partial aggregate, in an inclusive range", () => {
     const text = statsFlux("muster", statsQuery())?.toString() ?? "";
-    expect(text.match(/aggregateWindow\(/g)).toHaveLength(3);
-    for (const fn of ["mean", "min", "max"]) {
+    // AVG needs sum and count; MAX and MIN one each.
+    expect(text.match(/aggregateWindow\(/g)).toHaveLength(4);
+    for (const fn of ["count", "max", "min", "sum"]) {
       expect(text).toContain(`fn: ${fn}, createEmpty: false, timeSrc: "_start")`);
       expect(text).toContain(`yield(name: "${fn}")`);
     }
@@ -97,17 +98,21 @@ describe("Flux get_stats", () => {
     // aggregateWindow follows filter directly: the shape InfluxDB pushes down.
     expect(text).toMatch(/\|> filter\([^\n]*\)\n {2}\|> aggregateWindow/);
     expect(text).not.toContain("group(");
+    expect(text).not.toContain("map(");
   });
 
-  it("groups a worker's variants together when not split by variant", () => {
-    const text = statsFlux("muster", statsQuery({ splitByVariant: false }))?.toString() ?? "";
-    expect(text).toContain('|> group(columns: ["worker", "metric"])\n  |> aggregateWindow');
-    expect(text).toContain('keep(columns: ["_time", "_value", "worker", "metric"])');
-    // min/max: windowed per series in storage first, then merged over the variants.
-    const max = text.split("\nfrom(")[0] ?? "";
-    expect(max).toContain('yield(name: "max")');
-    expect(max).toMatch(
-      /filter\([^\n]*\)\n {2}\|> aggregateWindow[^\n]*\n {2}\|> keep[^\n]*\n {2}\|> group/,
+  it("reads both stored layouts: worker_stats fields by pattern, legacy machine_stats by tag", () => {
+    const text = statsFlux("muster", statsQuery())?.toString() ?? "";
+    expect(text).toContain('r._measurement == "worker_stats" and r._field =~ /^(?:cpu_usage)\\./');
+    expect(text).toContain(
+      'r._measurement == "machine_stats" and r._field == "value" and (r.metric == "cpu_usage")',
+    );
+  });
+
+  it("asks the same per-series aggregates whether split by variant or not", () => {
+    // Not split, the devices of a metric are merged in Node from the same per-series partials.
+    expect(statsFlux("muster", statsQuery({ splitByVariant: false }))?.toString()).toBe(
+      statsFlux("muster", statsQuery())?.toString(),
     );
   });
 
@@ -218,10 +223,14 @@ describe("Flux literals", () => {
 describe("Flux get_stats per function", () => {
   it("reads for each function only the metrics asked of it", () => {
     const text = statsFlux("muster", statsQuery())?.toString() ?? "";
-    const [maxPipeline, meanPipeline, minPipeline] = text.split("\nfrom(");
-    expect(maxPipeline).toContain('(r.metric == "cpu_usage")');
-    expect(meanPipeline).toContain('(r.metric == "cpu_usage")');
-    expect(minPipeline).toContain('(r.metric == "gpu_usage")');
-    expect(minPipeline).not.toContain("cpu_usage");
+    const pipelines = text.split("\nfrom(");
+    const of = (fn: string) => pipelines.find((p) => p.includes(`yield(name: "${fn}")`)) ?? "";
+    for (const fn of ["count", "max", "sum"]) {
+      expect(of(fn)).toContain('(r.metric == "cpu_usage")');
+      expect(of(fn)).not.toContain("gpu_usage");
+    }
+    expect(of("min")).toContain('(r.metric == "gpu_usage")');
+    expect(of("min")).toContain("/^(?:gpu_usage)\\./");
+    expect(of("min")).not.toContain("cpu_usage");
   });
 });

@@ -1,8 +1,8 @@
 /**
- * Runs the Flux of flux.ts through the client's QueryApi and streams its annotated-CSV answer as
- * rows (StatsRow, ActivityRow), one at a time: nothing is buffered into one big array, and Node
- * does no aggregation, only decodes tag values, puts each row in its epoch-aligned bucket and adds
- * up the activity counts a bucket gets in more than one row.
+ * Runs the Flux of flux.ts through the client's QueryApi and reads its annotated-CSV answer row
+ * by row. Node does no aggregation over samples: it decodes tag values, puts each row in its
+ * epoch-aligned bucket, merges the per-series window aggregates of get_stats (stats-partials.ts)
+ * and adds up the activity counts a bucket gets in more than one row.
  */
 import { HttpError, type ParameterizedQuery, type QueryApi } from "@influxdata/influxdb-client";
 import { bucketStart } from "../../core/buckets.js";
@@ -15,8 +15,10 @@ import {
   type StatsQuery,
   type StatsRow,
 } from "../../core/stats-store.js";
-import { activityFlux, aggregationOf, metricKeysFlux, statsFlux } from "./flux.js";
+import { activityFlux, metricKeysFlux, statsFlux } from "./flux.js";
+import { parseStatsField } from "./influx-schema.js";
 import { decodeTagValue } from "./line-protocol.js";
+import { isPartialFunction, StatsPartials } from "./stats-partials.js";
 
 const DAY_MS = 86_400_000;
 
@@ -26,35 +28,43 @@ export class FluxReader {
     private readonly bucket: string,
   ) {}
 
-  /** get_stats rows, any order; only buckets with samples. */
+  /**
+   * get_stats rows, any order; only buckets with samples. InfluxDB aggregates each stored series
+   * per window; the series of one row are merged in Node (stats-partials.ts), so the answer is
+   * held until the last row has arrived.
+   */
   async *stats(query: StatsQuery): AsyncIterable<StatsRow> {
     const flux = statsFlux(this.bucket, query);
     if (flux === undefined) return;
     const { intervalMs } = query.range;
+    const split = query.splitByVariant;
     // Few distinct names and times recur over many rows: each is decoded or parsed once.
     const decode = memo(decodeTagValue);
+    const field = memo(parseStatsField);
     // The first window's time is the range start, not its bucket's start.
     const bucketOf = memo((time: string) => bucketStart(Date.parse(time), intervalMs));
+    const partials = new StatsPartials();
     for await (const row of this.rows(flux, [
       "result",
       "_time",
       "_value",
       "worker",
+      "_field",
       "metric",
       "variant",
     ])) {
-      const [result, time, value, worker, metric, variant] = row;
-      const aggregation = aggregationOf(result ?? "");
-      if (aggregation === undefined || time === undefined || worker === undefined) continue;
-      yield {
-        worker: decode(worker),
-        metric: decode(metric ?? ""),
-        variant: query.splitByVariant ? decode(variant ?? "") : undefined,
-        aggregation,
-        bucketMs: bucketOf(time),
-        value: Number(value),
-      };
+      const [result = "", time, value, worker, fieldKey, metricTag, variantTag] = row;
+      if (!isPartialFunction(result) || time === undefined || worker === undefined) continue;
+      // A legacy machine_stats series names itself in tags, a worker_stats one in its field.
+      const series =
+        metricTag !== undefined
+          ? { metric: decode(metricTag), variant: decode(variantTag ?? "") }
+          : field(fieldKey ?? "");
+      if (series === undefined) continue;
+      const variant = split ? series.variant : undefined;
+      partials.add(decode(worker), series.metric, variant, bucketOf(time), result, Number(value));
     }
+    yield* partials.rows(query.metrics);
   }
 
   /**
@@ -96,8 +106,13 @@ export class FluxReader {
     const flux = metricKeysFlux(this.bucket, company, workers, Date.now() + 2 * DAY_MS);
     if (flux === undefined) return [];
     const keys: string[] = [];
-    for await (const [value] of this.rows(flux, ["_value"])) {
-      if (value !== undefined) keys.push(decodeTagValue(value));
+    for await (const [result, value] of this.rows(flux, ["result", "_value"])) {
+      if (value === undefined) continue;
+      if (result === "metrics") keys.push(decodeTagValue(value));
+      else {
+        const metric = parseStatsField(value)?.metric;
+        if (metric !== undefined) keys.push(metric);
+      }
     }
     return byCategory(keys);
   }

@@ -13,31 +13,16 @@ import {
 } from "@influxdata/influxdb-client";
 import type { BucketRange } from "../../core/buckets.js";
 import type { StatsQuery } from "../../core/stats-store.js";
-import { Aggregation } from "../../gen/muster/workers/v1/types_pb.js";
 import {
   ACTIVITY_MEASUREMENT,
   ACTIVITY_ROLLUP_MEASUREMENT,
+  LEGACY_STATS_MEASUREMENT,
   ROLLUP_MS,
   STATS_MEASUREMENT,
+  statsFieldsPattern,
 } from "./influx-schema.js";
 import { encodeTagValue } from "./line-protocol.js";
-
-/** The Flux aggregate computing each aggregation; anything but min and max is the mean. */
-export type FluxFunction = "mean" | "min" | "max";
-
-export function fluxFunctionOf(aggregation: Aggregation): FluxFunction {
-  if (aggregation === Aggregation.MIN) return "min";
-  if (aggregation === Aggregation.MAX) return "max";
-  return "mean";
-}
-
-/** The aggregation a result named by fluxFunctionOf stands for. */
-export function aggregationOf(fn: string): Aggregation | undefined {
-  if (fn === "min") return Aggregation.MIN;
-  if (fn === "max") return Aggregation.MAX;
-  if (fn === "mean") return Aggregation.AVG;
-  return undefined;
-}
+import { type PartialFunction, partialsOf, partialsOfQuery } from "./stats-partials.js";
 
 /** An inclusive range of whole milliseconds; undefined when the range holds none. */
 export function wholeMs(range: BucketRange): { lo: number; hi: number } | undefined {
@@ -75,69 +60,59 @@ function rangeOf(lo: number, hi: number): ParameterizedQuery {
 }
 
 /**
- * get_stats: one pipeline per aggregation asked, each `from |> range |> filter |>
- * aggregateWindow` so InfluxDB 2.x pushes the windowed aggregate down to storage, yielding a
- * result named after the function. Split by variant: one table per worker, metric and variant
- * (the stored series). Not split: the variants of a worker's metric are grouped together first,
- * so the aggregate is over all their samples, as InfluxQL's GROUP BY worker, metric computes it.
- * Rows keep _time (the window start, clipped to the range start in the first window), _value,
- * worker, metric and variant (stored encoded: see line-protocol.ts). Undefined when nothing can
- * match.
+ * get_stats: one pipeline per partial aggregate needed (stats-partials.ts: sum and count for a
+ * mean, min, max), each `from |> range |> filter |> aggregateWindow` so InfluxDB pushes the
+ * windowed aggregate down to storage, yielding a result named after the function. The filter
+ * takes both stored layouts (influx-schema.ts): worker_stats fields `<metric>.<variant>` of the
+ * metrics asked, and the legacy machine_stats series of those metrics. Every stored series (a
+ * worker's metric and device) is aggregated on its own; Node merges the devices when not split
+ * by variant, and the two layouts. Rows keep _time (the window start, clipped to the range start
+ * in the first window), _value, worker, and the series' name: _field for worker_stats, the
+ * metric and variant tags for machine_stats (tags stored encoded: see line-protocol.ts).
+ * Undefined when nothing can match.
  */
 export function statsFlux(bucket: string, query: StatsQuery): ParameterizedQuery | undefined {
   const workers = selectedWorkers(query.workers);
   const range = wholeMs(query.range);
   if (workers?.length === 0 || query.metrics.length === 0 || range === undefined) return undefined;
-  const functions = [
-    ...new Set(query.metrics.flatMap((m) => m.aggregations.map(fluxFunctionOf))),
-  ].sort();
+  const functions = partialsOfQuery(query.metrics);
   if (functions.length === 0) return undefined;
 
   // Each function reads only the metrics it was asked for: rows are the answer's main cost.
-  const metricsOf = (fn: FluxFunction) => [
+  const metricsOf = (fn: PartialFunction) => [
     ...new Set(
       query.metrics
-        .filter((m) => m.aggregations.some((a) => fluxFunctionOf(a) === fn))
-        .map((m) => encodeTagValue(m.metric)),
+        .filter((m) => m.aggregations.some((a) => partialsOf(a).includes(fn)))
+        .map((m) => m.metric),
     ),
   ];
-  const filterOf = (fn: FluxFunction) =>
-    joinAnd([
+  const workerFilter =
+    workers === undefined ? [] : [equalsAny("worker", workers.map(encodeTagValue))];
+  const filterOf = (fn: PartialFunction) => {
+    const metrics = metricsOf(fn);
+    const wide = joinAnd([
       flux`r._measurement == ${STATS_MEASUREMENT}`,
-      flux`r._field == "value"`,
-      flux`r.company == ${encodeTagValue(query.company)}`,
-      equalsAny("metric", metricsOf(fn)),
-      ...(workers === undefined ? [] : [equalsAny("worker", workers.map(encodeTagValue))]),
+      flux`r._field =~ ${fluxExpression(`/${statsFieldsPattern(metrics)}/`)}`,
     ]);
-  const every = fluxDurationMs(query.range.intervalMs);
-  const aggregate = (fn: FluxFunction) =>
-    flux`aggregateWindow(every: ${every}, fn: ${fluxExpression(fn)}, createEmpty: false, timeSrc: "_start")`;
-  // Not split: a mean is over all the variants' samples, so the variants are grouped first (the
-  // windowing then runs in Flux, fast for an aggregate). min/max are selectors, slow to window
-  // in Flux over raw rows: each series is windowed in storage first, and the variants' window
-  // results merged (a max of maxes is the max), over far fewer rows.
-  const shape = (fn: FluxFunction) => {
-    if (query.splitByVariant) {
-      return flux`${aggregate(fn)}
-  |> keep(columns: ["_time", "_value", "worker", "metric", "variant"])`;
-    }
-    if (fn === "mean") {
-      return flux`group(columns: ["worker", "metric"])
-  |> ${aggregate(fn)}
-  |> keep(columns: ["_time", "_value", "worker", "metric"])`;
-    }
-    return flux`${aggregate(fn)}
-  |> keep(columns: ["_start", "_stop", "_time", "_value", "worker", "metric"])
-  |> group(columns: ["worker", "metric"])
-  |> ${aggregate(fn)}
-  |> keep(columns: ["_time", "_value", "worker", "metric"])`;
+    const legacy = joinAnd([
+      flux`r._measurement == ${LEGACY_STATS_MEASUREMENT}`,
+      flux`r._field == "value"`,
+      equalsAny("metric", metrics.map(encodeTagValue)),
+    ]);
+    return joinAnd([
+      flux`r.company == ${encodeTagValue(query.company)}`,
+      ...workerFilter,
+      flux`(${wide} or ${legacy})`,
+    ]);
   };
+  const every = fluxDurationMs(query.range.intervalMs);
   const pipelines = functions.map(
     (fn) =>
       flux`from(bucket: ${bucket})
   |> ${rangeOf(range.lo, range.hi)}
   |> filter(fn: (r) => ${filterOf(fn)})
-  |> ${shape(fn)}
+  |> aggregateWindow(every: ${every}, fn: ${fluxExpression(fn)}, createEmpty: false, timeSrc: "_start")
+  |> keep(columns: ["_time", "_value", "_field", "worker", "metric", "variant"])
   |> yield(name: ${fn})`,
   );
   return joinLines(pipelines);
@@ -254,8 +229,10 @@ export function activityFlux(
 }
 
 /**
- * get_metric_keys: the `metric` tag values of the company's machine_stats series (of the workers
- * named; all when none), from the storage index. Undefined when no worker can match.
+ * get_metric_keys, from the storage index: the worker_stats field keys (`<metric>.<variant>`)
+ * of the company's workers named (all when none), yielded as "fields", and the legacy
+ * machine_stats series' `metric` tag values, yielded as "metrics". Undefined when no worker can
+ * match.
  */
 export function metricKeysFlux(
   bucket: string,
@@ -265,13 +242,18 @@ export function metricKeysFlux(
 ): ParameterizedQuery | undefined {
   const selected = selectedWorkers(workers);
   if (selected?.length === 0) return undefined;
-  const predicate = joinAnd([
-    flux`r._measurement == ${STATS_MEASUREMENT}`,
-    flux`r.company == ${encodeTagValue(company)}`,
-    ...(selected === undefined ? [] : [equalsAny("worker", selected.map(encodeTagValue))]),
-  ]);
+  const predicate = (measurement: string) =>
+    joinAnd([
+      flux`r._measurement == ${measurement}`,
+      flux`r.company == ${encodeTagValue(company)}`,
+      ...(selected === undefined ? [] : [equalsAny("worker", selected.map(encodeTagValue))]),
+    ]);
+  const values = (tag: string, measurement: string, name: string) =>
+    flux`schema.tagValues(bucket: ${bucket}, tag: ${tag}, predicate: (r) => ${predicate(measurement)}, start: ${fluxTimeMs(0)}, stop: ${fluxTimeMs(stopMs)})
+  |> yield(name: ${name})`;
   return flux`import "influxdata/influxdb/schema"
-schema.tagValues(bucket: ${bucket}, tag: "metric", predicate: (r) => ${predicate}, start: ${fluxTimeMs(0)}, stop: ${fluxTimeMs(stopMs)})`;
+${values("_field", STATS_MEASUREMENT, "fields")}
+${values("metric", LEGACY_STATS_MEASUREMENT, "metrics")}`;
 }
 
 /**

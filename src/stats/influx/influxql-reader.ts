@@ -14,20 +14,33 @@ import {
   type StatsQuery,
   type StatsRow,
 } from "../../core/stats-store.js";
-import { fluxFunctionOf as functionOf, selectedWorkers } from "./flux.js";
+import { selectedWorkers } from "./flux.js";
 import type { ActivitySources } from "./influx-activity.js";
 import { planActivity } from "./influx-activity.js";
 import type { InfluxHttp } from "./influx-http.js";
 import {
   ACTIVITY_MEASUREMENT,
   ACTIVITY_ROLLUP_MEASUREMENT,
+  LEGACY_STATS_MEASUREMENT,
+  parseStatsField,
   STATS_MEASUREMENT,
+  statsFieldsPattern,
 } from "./influx-schema.js";
 import { durationLiteral, equalsAny, Params, quoteIdent, timeLiteral } from "./influxql.js";
 import { decodeTagValue, encodeTagValue } from "./line-protocol.js";
+import {
+  isPartialFunction,
+  type PartialFunction,
+  partialsOf,
+  partialsOfQuery,
+  StatsPartials,
+} from "./stats-partials.js";
+
+const DAY_MS = 86_400_000;
 
 export class InfluxqlReader {
   private readonly stats_: string;
+  private readonly legacyStats: string;
   private readonly activitySources: ActivitySources;
 
   /** `retentionPolicy` qualifies every measurement (1.x `db/rp`); without it, the default. */
@@ -40,60 +53,85 @@ export class InfluxqlReader {
         ? quoteIdent(measurement)
         : `${quoteIdent(retentionPolicy)}.${quoteIdent(measurement)}`;
     this.stats_ = qualify(STATS_MEASUREMENT);
+    this.legacyStats = qualify(LEGACY_STATS_MEASUREMENT);
     this.activitySources = {
       reports: qualify(ACTIVITY_MEASUREMENT),
       rollup: qualify(ACTIVITY_ROLLUP_MEASUREMENT),
     };
   }
 
+  /**
+   * get_stats in two statements, one per stored layout (influx-schema.ts), each asking InfluxDB
+   * for the window aggregates of every stored series: worker_stats through a field regex per
+   * function (columns `<function>_<metric>.<variant>`), the legacy machine_stats grouped by its
+   * metric and variant tags. The series of one row are merged in Node (stats-partials.ts).
+   */
   async *stats(query: StatsQuery): AsyncIterable<StatsRow> {
     const workers = selectedWorkers(query.workers);
     const lo = Math.ceil(query.range.fromMs);
     const hi = Math.floor(query.range.toMs);
-    if (workers?.length === 0 || query.metrics.length === 0 || lo > hi) return;
+    const functions = partialsOfQuery(query.metrics);
+    if (workers?.length === 0 || functions.length === 0 || lo > hi) return;
 
-    const functions = [
-      ...new Set(query.metrics.flatMap((m) => m.aggregations.map(functionOf))),
-    ].sort();
     const params = new Params();
     const where = [
       `"company" = ${params.bind(encodeTagValue(query.company))}`,
-      equalsAny(
-        "metric",
-        query.metrics.map((m) => encodeTagValue(m.metric)),
-        params,
-      ),
       ...(workers === undefined ? [] : [equalsAny("worker", workers.map(encodeTagValue), params)]),
       `time >= ${timeLiteral(lo)}`,
       `time <= ${timeLiteral(hi)}`,
+    ].join(" AND ");
+    const every = `time(${durationLiteral(query.range.intervalMs)})`;
+    // Each function reads only the metrics it was asked for.
+    const metricsOf = (fn: PartialFunction) => [
+      ...new Set(
+        query.metrics
+          .filter((m) => m.aggregations.some((a) => partialsOf(a).includes(fn)))
+          .map((m) => m.metric),
+      ),
     ];
-    const groupBy = [`time(${durationLiteral(query.range.intervalMs)})`, `"worker"`, `"metric"`];
-    if (query.splitByVariant) groupBy.push(`"variant"`);
-    const text =
-      `SELECT ${functions.map((f) => `${f}("value") AS ${quoteIdent(f)}`).join(", ")}` +
-      ` FROM ${this.stats_} WHERE ${where.join(" AND ")}` +
-      ` GROUP BY ${groupBy.join(", ")} fill(none)`;
-    const [result] = await this.http.query(text, params);
-    const asked = new Map(query.metrics.map((m) => [m.metric, m.aggregations]));
-    for (const series of result?.series ?? []) {
+    const wide =
+      `SELECT ${functions.map((fn) => `${fn}(/${statsFieldsPattern(metricsOf(fn))}/)`).join(", ")}` +
+      ` FROM ${this.stats_} WHERE ${where} GROUP BY ${every}, "worker" fill(none)`;
+    const allMetrics = [...new Set(query.metrics.map((m) => m.metric))];
+    const legacy =
+      `SELECT ${functions.map((fn) => `${fn}("value") AS ${quoteIdent(fn)}`).join(", ")}` +
+      ` FROM ${this.legacyStats} WHERE ${where}` +
+      ` AND ${equalsAny("metric", allMetrics.map(encodeTagValue), params)}` +
+      ` GROUP BY ${every}, "worker", "metric", "variant" fill(none)`;
+    const [wideResult, legacyResult] = await this.http.query(`${wide}; ${legacy}`, params);
+
+    const split = query.splitByVariant;
+    const partials = new StatsPartials();
+    for (const series of wideResult?.series ?? []) {
+      const worker = decodeTagValue(series.tags?.worker ?? "");
+      series.columns.forEach((column, i) => {
+        const underscore = column.indexOf("_");
+        const fn = column.slice(0, underscore);
+        const stored = parseStatsField(column.slice(underscore + 1));
+        if (i === 0 || underscore < 0 || !isPartialFunction(fn) || stored === undefined) return;
+        const variant = split ? stored.variant : undefined;
+        for (const row of series.values) {
+          const value = row[i];
+          if (typeof value !== "number") continue;
+          partials.add(worker, stored.metric, variant, Number(row[0]), fn, value);
+        }
+      });
+    }
+    for (const series of legacyResult?.series ?? []) {
       const worker = decodeTagValue(series.tags?.worker ?? "");
       const metric = decodeTagValue(series.tags?.metric ?? "");
-      const variant = query.splitByVariant ? decodeTagValue(series.tags?.variant ?? "") : undefined;
-      for (const aggregation of asked.get(metric) ?? []) {
-        const column = series.columns.indexOf(functionOf(aggregation));
+      const variant = split ? decodeTagValue(series.tags?.variant ?? "") : undefined;
+      for (const fn of functions) {
+        const column = series.columns.indexOf(fn);
+        if (column < 0) continue;
         for (const row of series.values) {
           const value = row[column];
-          yield {
-            worker,
-            metric,
-            variant,
-            aggregation,
-            bucketMs: Number(row[0]),
-            value: typeof value === "number" ? value : Number.NaN,
-          };
+          if (typeof value === "number")
+            partials.add(worker, metric, variant, Number(row[0]), fn, value);
         }
       }
     }
+    yield* partials.rows(query.metrics);
   }
 
   async *activity(query: ActivityQuery): AsyncIterable<ActivityRow> {
@@ -102,19 +140,33 @@ export class InfluxqlReader {
     yield* plan.read(results);
   }
 
+  /** The worker_stats field keys and the legacy machine_stats `metric` tag values recorded. */
   async metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
     const selected = selectedWorkers(workers);
     if (selected?.length === 0) return [];
     const params = new Params();
-    let text =
-      `SHOW TAG VALUES FROM ${this.stats_} WITH KEY = "metric"` +
-      ` WHERE "company" = ${params.bind(encodeTagValue(company))}`;
+    let where = `"company" = ${params.bind(encodeTagValue(company))}`;
     if (selected !== undefined) {
-      text += ` AND ${equalsAny("worker", selected.map(encodeTagValue), params)}`;
+      where += ` AND ${equalsAny("worker", selected.map(encodeTagValue), params)}`;
     }
-    const [result] = await this.http.query(text, params);
+    // SHOW FIELD KEYS takes no WHERE (it would name other companies' fields): the fields of
+    // these workers are the ones LAST(*) finds a value of. Its columns name every field of the
+    // measurement; the ones the workers never wrote hold null.
+    const text =
+      // Reports may be dated up to a day ahead of the clock: look past it.
+      `SELECT LAST(*) FROM ${this.stats_} WHERE ${where} AND time <= ${timeLiteral(Date.now() + 2 * DAY_MS)}; ` +
+      `SHOW TAG VALUES FROM ${this.legacyStats} WITH KEY = "metric" WHERE ${where}`;
+    const [fields, legacy] = await this.http.query(text, params);
     const recorded: string[] = [];
-    for (const series of result?.series ?? []) {
+    for (const series of fields?.series ?? []) {
+      series.columns.forEach((column, i) => {
+        const written = series.values.some((row) => row[i] !== null && row[i] !== undefined);
+        if (!column.startsWith("last_") || !written) return;
+        const metric = parseStatsField(column.slice("last_".length))?.metric;
+        if (metric !== undefined) recorded.push(metric);
+      });
+    }
+    for (const series of legacy?.series ?? []) {
       const valueColumn = series.columns.indexOf("value");
       for (const row of series.values) recorded.push(decodeTagValue(String(row[valueColumn])));
     }
