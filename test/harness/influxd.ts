@@ -76,7 +76,8 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
       "--reporting-disabled",
       "--log-level",
       "error",
-      "--pprof-disabled",
+      // INFLUXD_PPROF=1 keeps /debug/pprof on, to profile influxd under a bench or the simulator.
+      ...(process.env.INFLUXD_PPROF === "1" ? [] : ["--pprof-disabled"]),
     ],
     dir,
     // /health answers 200 once the HTTP API and its stores are open.
