@@ -67,6 +67,7 @@ import { EventQueue } from "./event-queue.js";
 import { type WorkerFilter, workerMatcher } from "./filters.js";
 import { asUnknownWorkers, encodedWorkersFields } from "./get-all-wire.js";
 import { decodePageToken, encodePageToken, type PagedQuery } from "./page-token.js";
+import { copyRecord, copyWorker } from "./record-copy.js";
 import { SharedIdNames } from "./shared-id-names.js";
 import type { ViewEntry } from "./sorted-records.js";
 import { activitySeriesOf, workerStatsOf } from "./stats-answers.js";
@@ -382,8 +383,8 @@ function applyReport(
   // A new record and worker, sharing what the report does not change (user, company, times,
   // lists): stored records and everything in them are never changed in place, since readers may
   // still hold them, so a deep copy per report is not needed.
-  const worker: Worker = { ...(current.worker ?? create(WorkerSchema)) };
-  const record: PresenceRecord = { ...current, worker };
+  const worker = copyWorker(current.worker ?? create(WorkerSchema));
+  const record = copyRecord(current, worker);
   const previousTask = worker.task?.id;
   if (request.task === "") {
     worker.task = undefined;
