@@ -1,19 +1,17 @@
-import { fromBinary } from "@bufbuild/protobuf";
 import { type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import type { LeftReason } from "../../core/presence-store.js";
-import {
-  type PresenceRecord,
-  PresenceRecordSchema,
-} from "../../gen/muster/presence/v1/record_pb.js";
 import type { PresenceBucket } from "./nats-bucket.js";
 
 /** One message of the bucket as the view needs it. */
 export interface FeedEntry {
   readonly key: string;
   readonly revision: number;
-  /** The stored record, or undefined when the message removes the key. */
-  readonly record: PresenceRecord | undefined;
+  /**
+   * The stored record's encoding, or undefined when the message removes the key. Decoding is the
+   * receiver's: most messages echo its own writes, which it already holds.
+   */
+  readonly data: Uint8Array | undefined;
   readonly reason: LeftReason;
 }
 
@@ -90,12 +88,11 @@ function entryOf(msg: JsMsg, prefix: string): FeedEntry | undefined {
   if (marker !== "") {
     // MaxAge: the entry's TTL ran out. Other reasons mean an operator removed it.
     const reason = marker === "MaxAge" ? "expired" : "unregistered";
-    return { key, revision: msg.seq, record: undefined, reason };
+    return { key, revision: msg.seq, data: undefined, reason };
   }
   const operation = msg.headers?.get("KV-Operation") ?? "";
   if (operation === "DEL" || operation === "PURGE") {
-    return { key, revision: msg.seq, record: undefined, reason: "unregistered" };
+    return { key, revision: msg.seq, data: undefined, reason: "unregistered" };
   }
-  const record = fromBinary(PresenceRecordSchema, msg.data);
-  return { key, revision: msg.seq, record, reason: "unregistered" };
+  return { key, revision: msg.seq, data: msg.data, reason: "unregistered" };
 }

@@ -275,7 +275,12 @@ export class NatsPresenceStore implements PresenceStore {
   }
 
   private fromWatch(view: PresenceView, entry: FeedEntry): void {
-    const { key, revision, record, reason } = entry;
+    const { key, revision, data, reason } = entry;
+    // This instance's own writes come back through the watch after applyLocal put them in the
+    // view: a put the view already holds (or has newer) changes nothing, so it is not decoded.
+    const known = view.slot(key);
+    if (data !== undefined && known !== undefined && known.revision >= revision) return;
+    const record = data === undefined ? undefined : fromBinary(PresenceRecordSchema, data);
     const event = view.apply(key, revision, record, reason, true, this.clock.now());
     // A view still loading is not what watchers see yet: the swap reports its differences.
     if (event !== undefined && view === this.view) this.listeners.emit(companyOf(key), event);
