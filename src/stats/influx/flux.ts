@@ -22,7 +22,7 @@ import {
   statsFieldsPattern,
 } from "./influx-schema.js";
 import { encodeTagValue } from "./line-protocol.js";
-import { type PartialFunction, partialsOf, partialsOfQuery } from "./stats-partials.js";
+import { metricsNeeding, type PartialFunction, partialsOfQuery } from "./stats-partials.js";
 
 /** An inclusive range of whole milliseconds; undefined when the range holds none. */
 export function wholeMs(range: BucketRange): { lo: number; hi: number } | undefined {
@@ -78,18 +78,11 @@ export function statsFlux(bucket: string, query: StatsQuery): ParameterizedQuery
   const functions = partialsOfQuery(query.metrics);
   if (functions.length === 0) return undefined;
 
-  // Each function reads only the metrics it was asked for: rows are the answer's main cost.
-  const metricsOf = (fn: PartialFunction) => [
-    ...new Set(
-      query.metrics
-        .filter((m) => m.aggregations.some((a) => partialsOf(a).includes(fn)))
-        .map((m) => m.metric),
-    ),
-  ];
   const workerFilter =
     workers === undefined ? [] : [equalsAny("worker", workers.map(encodeTagValue))];
   const filterOf = (fn: PartialFunction) => {
-    const metrics = metricsOf(fn);
+    // Each function reads only the metrics it was asked for: rows are the answer's main cost.
+    const metrics = metricsNeeding(query.metrics, fn);
     const wide = joinAnd([
       flux`r._measurement == ${STATS_MEASUREMENT}`,
       flux`r._field =~ ${fluxExpression(`/${statsFieldsPattern(metrics)}/`)}`,

@@ -30,8 +30,8 @@ import { durationLiteral, equalsAny, Params, quoteIdent, timeLiteral } from "./i
 import { decodeTagValue, encodeTagValue } from "./line-protocol.js";
 import {
   isPartialFunction,
+  metricsNeeding,
   type PartialFunction,
-  partialsOf,
   partialsOfQuery,
   StatsPartials,
 } from "./stats-partials.js";
@@ -82,15 +82,9 @@ export class InfluxqlReader {
     ].join(" AND ");
     const every = `time(${durationLiteral(query.range.intervalMs)})`;
     // Each function reads only the metrics it was asked for.
-    const metricsOf = (fn: PartialFunction) => [
-      ...new Set(
-        query.metrics
-          .filter((m) => m.aggregations.some((a) => partialsOf(a).includes(fn)))
-          .map((m) => m.metric),
-      ),
-    ];
+    const pattern = (fn: PartialFunction) => statsFieldsPattern(metricsNeeding(query.metrics, fn));
     const wide =
-      `SELECT ${functions.map((fn) => `${fn}(/${statsFieldsPattern(metricsOf(fn))}/)`).join(", ")}` +
+      `SELECT ${functions.map((fn) => `${fn}(/${pattern(fn)}/)`).join(", ")}` +
       ` FROM ${this.stats_} WHERE ${where} GROUP BY ${every}, "worker" fill(none)`;
     const allMetrics = [...new Set(query.metrics.map((m) => m.metric))];
     const legacy =

@@ -24,6 +24,17 @@ export function partialsOfQuery(metrics: readonly MetricRequest[]): PartialFunct
   return [...new Set(metrics.flatMap((m) => m.aggregations.flatMap(partialsOf)))].sort();
 }
 
+/** The distinct metrics of a query some aggregation of which needs `fn`, in request order. */
+export function metricsNeeding(metrics: readonly MetricRequest[], fn: PartialFunction): string[] {
+  return [
+    ...new Set(
+      metrics
+        .filter((m) => m.aggregations.some((a) => partialsOf(a).includes(fn)))
+        .map((m) => m.metric),
+    ),
+  ];
+}
+
 export function isPartialFunction(name: string): name is PartialFunction {
   return name === "sum" || name === "count" || name === "min" || name === "max";
 }
