@@ -184,6 +184,49 @@ describe.each(LANGUAGES)("InfluxDB stats store queried in %s", (language) => {
     await dropStore(store);
   });
 
+  it("answers nothing, and no error, for metrics no worker reported", async () => {
+    const store = await openStore(language);
+    const t0 = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
+    await store.record({
+      company: "default",
+      worker: "w",
+      task: undefined,
+      timeMs: t0,
+      samples: [{ category: "cpu", metric: "cpu_usage", variant: "0", value: 5 }],
+    });
+    const range = bucketRange((t0 - 1000) / 1000, (t0 + HOUR) / 1000, 60, 1_000_000);
+    for (const splitByVariant of [false, true]) {
+      const rows = await collect(
+        store.stats({
+          company: "default",
+          workers: [],
+          range,
+          metrics: [
+            { metric: "network_rx", aggregations: [Aggregation.AVG, Aggregation.MAX] },
+            { metric: "gpu_usage", aggregations: [Aggregation.MIN] },
+          ],
+          splitByVariant,
+        }),
+      );
+      expect(rows).toEqual([]);
+    }
+    // The same query with a reported metric beside them answers that one only.
+    const rows = await collect(
+      store.stats({
+        company: "default",
+        workers: [],
+        range,
+        metrics: [
+          { metric: "network_rx", aggregations: [Aggregation.AVG] },
+          { metric: "cpu_usage", aggregations: [Aggregation.AVG] },
+        ],
+        splitByVariant: false,
+      }),
+    );
+    expect(rows.map((r) => [r.metric, r.value])).toEqual([["cpu_usage", 5]]);
+    await dropStore(store);
+  });
+
   it("keeps samples on both sides of a bucket edge apart, for every interval", async () => {
     const store = await openStore(language);
     const t0 = Math.floor(Date.now() / DAY) * DAY - DAY;
