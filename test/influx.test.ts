@@ -195,33 +195,22 @@ describe.each(LANGUAGES)("InfluxDB stats store queried in %s", (language) => {
       samples: [{ category: "cpu", metric: "cpu_usage", variant: "0", value: 5 }],
     });
     const range = bucketRange((t0 - 1000) / 1000, (t0 + HOUR) / 1000, 60, 1_000_000);
+    const ask = (metrics: MetricRequest[], splitByVariant: boolean) =>
+      collect(store.stats({ company: "default", workers: [], range, metrics, splitByVariant }));
     for (const splitByVariant of [false, true]) {
-      const rows = await collect(
-        store.stats({
-          company: "default",
-          workers: [],
-          range,
-          metrics: [
-            { metric: "network_rx", aggregations: [Aggregation.AVG, Aggregation.MAX] },
-            { metric: "gpu_usage", aggregations: [Aggregation.MIN] },
-          ],
-          splitByVariant,
-        }),
-      );
-      expect(rows).toEqual([]);
+      const unreported = [
+        { metric: "network_rx", aggregations: [Aggregation.AVG, Aggregation.MAX] },
+        { metric: "gpu_usage", aggregations: [Aggregation.MIN] },
+      ];
+      expect(await ask(unreported, splitByVariant)).toEqual([]);
     }
     // The same query with a reported metric beside them answers that one only.
-    const rows = await collect(
-      store.stats({
-        company: "default",
-        workers: [],
-        range,
-        metrics: [
-          { metric: "network_rx", aggregations: [Aggregation.AVG] },
-          { metric: "cpu_usage", aggregations: [Aggregation.AVG] },
-        ],
-        splitByVariant: false,
-      }),
+    const rows = await ask(
+      [
+        { metric: "network_rx", aggregations: [Aggregation.AVG] },
+        { metric: "cpu_usage", aggregations: [Aggregation.AVG] },
+      ],
+      false,
     );
     expect(rows.map((r) => [r.metric, r.value])).toEqual([["cpu_usage", 5]]);
     await dropStore(store);
