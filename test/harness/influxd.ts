@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { findBinary, freePort, serverProcess, waitUntil } from "./server-process.js";
+import { findBinary, freePort, goInstalled, serverProcess, waitUntil } from "./server-process.js";
 
 /**
  * A real InfluxDB 2.x `influxd` on a loopback port, its bolt, sqlite and engine files in a
@@ -40,12 +40,11 @@ export interface InfluxdOptions {
  * not skip, on a machine without it.
  */
 export function influxdBinary(env: NodeJS.ProcessEnv = process.env): string {
-  const gopath = env.GOPATH ?? path.join(env.HOME ?? "/root", "go");
   return findBinary(
     {
       name: "influxd",
       envVar: "INFLUXD_BIN",
-      fallbacks: [path.join(gopath, "bin", "influxd")],
+      fallbacks: [goInstalled("influxd", env)],
       installHint: "run scripts/install-influxd.sh (builds influxd 2.7.12) or set INFLUXD_BIN",
     },
     env,

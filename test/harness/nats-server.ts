@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { findBinary, freePort, serverProcess, waitUntil } from "./server-process.js";
+import { findBinary, freePort, goInstalled, serverProcess, waitUntil } from "./server-process.js";
 
 /** A real nats-server with JetStream on a loopback port, its store in a temporary directory. */
 export interface NatsServerHandle {
@@ -22,12 +22,11 @@ export interface NatsServerHandle {
  * directory. Throws when there is none: these tests must fail, not skip, on a machine without it.
  */
 export function natsServerBinary(env: NodeJS.ProcessEnv = process.env): string {
-  const goPath = env.GOPATH ?? path.join(env.HOME ?? "/root", "go");
   return findBinary(
     {
       name: "nats-server",
       envVar: "NATS_SERVER_BIN",
-      fallbacks: [path.join(goPath, "bin", "nats-server"), "/root/go/bin/nats-server"],
+      fallbacks: [goInstalled("nats-server", env), "/root/go/bin/nats-server"],
       installHint:
         "install it with `go install github.com/nats-io/nats-server/v2@v2.15.2` or set NATS_SERVER_BIN",
     },

@@ -26,6 +26,12 @@ export function findBinary(
   return found;
 }
 
+/** Where `go install` puts a binary: $GOPATH/bin, by default ~/go/bin. */
+export function goInstalled(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const goPath = env.GOPATH ?? path.join(env.HOME ?? "/root", "go");
+  return path.join(goPath, "bin", name);
+}
+
 export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
