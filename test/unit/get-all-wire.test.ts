@@ -10,7 +10,11 @@ import {
   WorkerSchema,
 } from "../../src/gen/muster/workers/v1/types_pb.js";
 import { GetAllResponseSchema } from "../../src/gen/muster/workers/v1/workers_pb.js";
-import { asUnknownWorkers, encodedWorkersFields } from "../../src/workers/get-all-wire.js";
+import {
+  asUnknownWorkers,
+  CHUNK_BYTES,
+  encodedWorkersFields,
+} from "../../src/workers/get-all-wire.js";
 import { ViewEntry } from "../../src/workers/sorted-records.js";
 
 const NOW = 1_700_000_000_000;
@@ -42,7 +46,7 @@ function entry(id: string, task?: { id: string; startedMs: number; runningTime?:
 
 function decode(entries: ViewEntry[]) {
   const response = create(GetAllResponseSchema, { nextPageToken: "next" });
-  response.$unknown = [asUnknownWorkers(encodedWorkersFields(entries, NOW))];
+  response.$unknown = encodedWorkersFields(entries, NOW).map(asUnknownWorkers);
   return fromBinary(GetAllResponseSchema, toBinary(GetAllResponseSchema, response));
 }
 
@@ -52,7 +56,7 @@ describe("get_all's cached encodings", () => {
     const whole = create(GetAllResponseSchema, {
       workers: entries.map((e) => e.record.worker ?? create(WorkerSchema)),
     });
-    expect(Buffer.from(encodedWorkersFields(entries, NOW))).toEqual(
+    expect(Buffer.concat(encodedWorkersFields(entries, NOW))).toEqual(
       Buffer.from(toBinary(GetAllResponseSchema, whole)),
     );
     // Encoded once: a second answer reuses the entry's bytes.
@@ -81,6 +85,26 @@ describe("get_all's cached encodings", () => {
       ["future", "t-3", "training", 0n, ["a", "b"]],
       ["long", "t-4", "training", 3_000_000_000n, ["a", "b"]],
     ]);
+  });
+
+  it("come in chunks of at most CHUNK_BYTES that each start at a worker, read back in order", () => {
+    const entries = Array.from({ length: 8000 }, (_, i) =>
+      i % 7 === 0
+        ? entry(`busy-${i}`, { id: `t-${i}`, startedMs: NOW - i * 1000 })
+        : entry(`w-${i}`),
+    );
+    // A worker larger than a chunk has one of its own.
+    entries.splice(4000, 0, entry("x".repeat(CHUNK_BYTES + 10)));
+    const chunks = encodedWorkersFields(entries, NOW);
+    expect(chunks.length).toBeGreaterThan(3);
+    for (const chunk of chunks) {
+      expect(chunk[0]).toBe(0x0a); // field 1, length-delimited: a worker starts every chunk
+      if (chunk.length > CHUNK_BYTES) expect(chunks.filter((c) => c === chunk)).toHaveLength(1);
+    }
+    expect(chunks.filter((c) => c.length > CHUNK_BYTES)).toHaveLength(1);
+    const answer = decode(entries);
+    expect(answer.workers.map((w) => w.id)).toEqual(entries.map((e) => e.record.worker?.id));
+    expect(answer.workers[7]?.task?.runningTime).toBe(7n);
   });
 
   it("is empty for no entries", () => {
