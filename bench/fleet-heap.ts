@@ -3,11 +3,12 @@
 // the view and its cached encodings. After each step a full GC, then V8's used heap and external
 // memory; the difference over the empty service, per worker, is what a worker costs to keep.
 // Run: npm run bench:build && node --expose-gc dist-bench/bench/fleet-heap.js   (FLEET=100000)
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { systemClock } from "../src/core/clock.js";
 import { DEFAULT_IDENTITY } from "../src/core/identity.js";
 import {
   GetAllRequestSchema,
+  GetAllResponseSchema,
   StatusReportRequestSchema,
 } from "../src/gen/muster/workers/v1/workers_pb.js";
 import { MemoryPresenceStore } from "../src/presence/memory/memory-presence-store.js";
@@ -58,7 +59,9 @@ const answer = await service.getAllEncoded(create(GetAllRequestSchema, {}), ctx)
 const viewed = heap();
 const mb = (n: number) => (n / 1048576).toFixed(1);
 const per = (n: number) => Math.round(n / FLEET);
-console.log(`${FLEET} workers, ${answer.workers.length} in the GetAll answer`);
+// The binary answer carries its workers as encoded bytes ($unknown); decoded here to count them.
+const answered = fromBinary(GetAllResponseSchema, toBinary(GetAllResponseSchema, answer)).workers;
+console.log(`${FLEET} workers, ${answered.length} in the GetAll answer`);
 console.log(
   `after the reports: heap +${mb(reported.used - empty.used)} MB (${per(reported.used - empty.used)} B/worker), external +${mb(reported.external - empty.external)} MB`,
 );

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { bucketRange } from "../core/buckets.js";
 import type { Clock } from "../core/clock.js";
@@ -15,8 +15,9 @@ import {
   ActivitySeriesSchema,
   Aggregation,
   CurrentTaskEntrySchema,
+  type IdNameEntry,
   MetricsCategorySchema,
-  QueueEntrySchema,
+  type QueueEntry,
   type StatItem,
   type Worker,
   WorkerSchema,
@@ -68,9 +69,10 @@ import { type WorkerFilter, workerMatcher } from "./filters.js";
 import { asUnknownWorkers, encodedWorkersFields } from "./get-all-wire.js";
 import { decodePageToken, encodePageToken, type PagedQuery } from "./page-token.js";
 import { copyRecord, copyWorker } from "./record-copy.js";
-import { SharedIdNames } from "./shared-id-names.js";
+import { SharedEntries } from "./shared-entries.js";
 import type { ViewEntry } from "./sorted-records.js";
 import { activitySeriesOf, workerStatsOf } from "./stats-answers.js";
+import { idNameEntry, queueEntry, taskEntry, timestampAt } from "./stored-messages.js";
 import { checkReportTime, reportTimeMs } from "./timestamps.js";
 import { validate } from "./validation.js";
 
@@ -115,7 +117,11 @@ export class WorkersServiceImpl implements WorkersApi {
   private readonly clock: Clock;
   /** get_all's order kept as workers change, per company. */
   private readonly views: CompanyViews;
-  private readonly idNames = new SharedIdNames();
+  /** User, company and queue entries shared by the records that name them. */
+  private readonly shared: SharedMessages = {
+    idNames: new SharedEntries(idNameEntry),
+    queues: new SharedEntries(queueEntry),
+  };
   readonly options: ServiceOptions;
 
   constructor(deps: ServiceDeps) {
@@ -132,7 +138,7 @@ export class WorkersServiceImpl implements WorkersApi {
     await this.presence.update(keyOf(ctx, request.worker), () => {
       const record = this.newRecord(ctx, request.worker, now, request.timeout);
       const worker = record.worker as Worker;
-      worker.queues = request.queues.map((id) => create(QueueEntrySchema, { id }));
+      worker.queues = request.queues.map((id) => this.shared.queues.entry(id));
       worker.tags = [...request.tags];
       worker.systemTags = [...request.systemTags];
       checkEntrySize(worker);
@@ -170,6 +176,7 @@ export class WorkersServiceImpl implements WorkersApi {
         current ?? this.newRecord(ctx, request.worker, now, 0),
         request,
         now,
+        this.shared,
       );
       if (record.worker !== undefined) checkEntrySize(record.worker);
       return record;
@@ -195,14 +202,14 @@ export class WorkersServiceImpl implements WorkersApi {
 
   /**
    * getAll for the binary protocols: the same answer, its workers carried as their cached
-   * encodings (one unknown-field entry, get-all-wire.ts), which a binary encoder writes as they
+   * encodings (unknown-field entries of up to 64 KB, get-all-wire.ts), which a binary encoder writes as they
    * are. JSON encoders ignore unknown fields: JSON callers use getAll.
    */
   async getAllEncoded(request: GetAllRequest, ctx: CallContext): Promise<GetAllResponse> {
     const page = await this.getAllPage(request, ctx);
     const response = create(GetAllResponseSchema, { nextPageToken: page.nextPageToken });
     if (page.entries.length > 0) {
-      response.$unknown = [asUnknownWorkers(encodedWorkersFields(page.entries, page.nowMs))];
+      response.$unknown = encodedWorkersFields(page.entries, page.nowMs).map(asUnknownWorkers);
     }
     return response;
   }
@@ -355,19 +362,22 @@ export class WorkersServiceImpl implements WorkersApi {
     timeoutSeconds: number,
   ): PresenceRecord {
     const { company, user } = ctx.identity;
-    const now = timestampFromMs(nowMs);
-    return create(PresenceRecordSchema, {
-      worker: create(WorkerSchema, {
+    const now = timestampAt(nowMs);
+    // Copied into the literal layout every stored record has (record-copy.ts): create() leaves
+    // its fields in a property array.
+    const worker = copyWorker(
+      create(WorkerSchema, {
         id: workerId,
-        user: this.idNames.entry(user),
-        company: this.idNames.entry(company),
+        user: this.shared.idNames.entry(user),
+        company: this.shared.idNames.entry(company),
         ...(ctx.clientIp === undefined ? {} : { ip: ctx.clientIp }),
         registerTime: now,
         lastActivityTime: now,
         registerTimeout: timeoutSeconds > 0 ? timeoutSeconds : this.options.defaultTimeoutSeconds,
         key: `${company}/${user}/${workerId}`,
       }),
-    });
+    );
+    return copyRecord(create(PresenceRecordSchema), worker);
   }
 }
 
@@ -379,30 +389,49 @@ function applyReport(
   current: PresenceRecord,
   request: StatusReportRequest,
   nowMs: number,
+  shared: SharedMessages,
 ): PresenceRecord {
-  // A new record and worker, sharing what the report does not change (user, company, times,
-  // lists): stored records and everything in them are never changed in place, since readers may
-  // still hold them, so a deep copy per report is not needed.
+  // A new record and worker, sharing what the report does not change (user, company, times, and
+  // task, queue and lists when the report names the same): stored records and everything in them
+  // are never changed in place, since readers may still hold them, so a deep copy per report is not
+  // needed, and what is kept from the last report is not garbage for the collector.
   const worker = copyWorker(current.worker ?? create(WorkerSchema));
   const record = copyRecord(current, worker);
-  const previousTask = worker.task?.id;
   if (request.task === "") {
     worker.task = undefined;
     record.taskStartedAt = undefined;
-  } else {
-    worker.task = create(CurrentTaskEntrySchema, { id: request.task });
-    if (previousTask !== request.task) record.taskStartedAt = timestampFromMs(nowMs);
+  } else if (worker.task?.id !== request.task) {
+    worker.task = taskEntry(request.task);
+    record.taskStartedAt = timestampAt(nowMs);
   }
-  worker.queue = request.queue === "" ? undefined : create(QueueEntrySchema, { id: request.queue });
-  if (request.queues.length > 0) {
-    worker.queues = request.queues.map((id) => create(QueueEntrySchema, { id }));
+  worker.queue = request.queue === "" ? undefined : shared.queues.entry(request.queue);
+  if (request.queues.length > 0 && !sameQueues(worker.queues, request.queues)) {
+    worker.queues = request.queues.map((id) => shared.queues.entry(id));
   }
-  if (request.tags.length > 0) worker.tags = [...request.tags];
-  if (request.systemTags.length > 0) worker.systemTags = [...request.systemTags];
-  const now = timestampFromMs(nowMs);
+  if (request.tags.length > 0 && !sameItems(worker.tags, request.tags)) {
+    worker.tags = [...request.tags];
+  }
+  if (request.systemTags.length > 0 && !sameItems(worker.systemTags, request.systemTags)) {
+    worker.systemTags = [...request.systemTags];
+  }
+  const now = timestampAt(nowMs);
   worker.lastActivityTime = now;
   worker.lastReportTime = now;
   return record;
+}
+
+/** Entries many records name alike, shared between them (shared-entries.ts). */
+interface SharedMessages {
+  readonly idNames: SharedEntries<IdNameEntry>;
+  readonly queues: SharedEntries<QueueEntry>;
+}
+
+function sameItems(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+function sameQueues(queues: readonly QueueEntry[], ids: readonly string[]): boolean {
+  return queues.length === ids.length && queues.every((queue, i) => queue.id === ids[i]);
 }
 
 /** The worker as clients see it: running_time derived from when the task was first reported. */
