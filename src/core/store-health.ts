@@ -20,4 +20,11 @@ export interface StoreMetrics {
   reconnected(): void;
   /** One write of `lines` lines to the backend took `seconds`, failed or not (InfluxDB stats). */
   writeBatch(lines: number, seconds: number, failed: boolean): void;
+  /**
+   * The memory stats store dropped `count` samples it held or was given: past the retention
+   * window, or to stay under its sample or series bound.
+   */
+  samplesDropped(reason: SamplesDroppedReason, count: number): void;
 }
+
+export type SamplesDroppedReason = "retention" | "samples" | "series";

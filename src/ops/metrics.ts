@@ -111,6 +111,12 @@ export function createMetrics(options: {
     help: "Writes to InfluxDB that failed",
     registers,
   });
+  const droppedSamples = new Counter({
+    name: "muster_memory_stats_dropped_samples_total",
+    help: "Samples the memory stats store dropped: past --stats-retention, or to stay under --stats-max-samples or --stats-max-series (then history is shorter than the retention)",
+    labelNames: ["reason"] as const,
+    registers,
+  });
   const batchLines = new Histogram({
     name: "muster_influx_write_batch_lines",
     help: "Line-protocol lines per write to InfluxDB",
@@ -151,6 +157,7 @@ export function createMetrics(options: {
         batchLines.observe(lines);
         batchLatency.observe(seconds);
       },
+      samplesDropped: (reason, count) => droppedSamples.inc({ reason }, count),
     },
     call(record) {
       const { protocol, method, code } = record;

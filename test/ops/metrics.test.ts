@@ -268,3 +268,45 @@ describe("request log modes and a separate metrics port", () => {
     }
   });
 });
+
+describe("the memory stats store's bounds in /metrics", () => {
+  it("counts the samples a bound dropped, by reason", async () => {
+    // Room for one worker's series (activity, two CPU cores); a second worker's push it out.
+    const stats = new MemoryStatsStore(systemClock, {
+      retentionMs: 3_600_000,
+      maxSamples: 1_000,
+      maxSeries: 3,
+    });
+    const muster = await createMuster({
+      presence: new MemoryPresenceStore(systemClock),
+      stats,
+      clock: systemClock,
+      log: pino({ level: "silent" }),
+    });
+    try {
+      const { url } = muster.server;
+      const report = (worker: string) =>
+        clearml(url, "workers.status_report", {
+          worker,
+          timestamp: Date.now(),
+          machine_stats: { cpu_usage: [10, 20] },
+        });
+      expect(await report("first")).toBe(200);
+      const before = await scrape(url);
+      expect(
+        sampleValue(before, "muster_memory_stats_dropped_samples_total", { reason: "series" }),
+      ).toBe(0);
+      expect(await report("second")).toBe(200);
+      const after = await scrape(url);
+      expect(
+        sampleValue(after, "muster_memory_stats_dropped_samples_total", { reason: "series" }),
+      ).toBe(3);
+      expect(
+        sampleValue(after, "muster_memory_stats_dropped_samples_total", { reason: "samples" }),
+      ).toBe(0);
+      expect(stats.seriesCount).toBe(3);
+    } finally {
+      await muster.close();
+    }
+  });
+});

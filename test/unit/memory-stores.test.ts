@@ -122,20 +122,21 @@ describe("memory stats store limits", () => {
   });
 });
 
-describe("memory stats store forgets workers", () => {
-  const report = (store: MemoryStatsStore, worker: string, timeMs: number, company = "c") =>
-    store.record({
-      company,
-      worker,
-      task: undefined,
-      timeMs,
-      samples: [
-        { category: "cpu", metric: "cpu_usage", variant: "0", value: 1 },
-        { category: "cpu", metric: "cpu_usage", variant: "1", value: 2 },
-        { category: "memory", metric: "memory_used", variant: "total", value: 3 },
-      ],
-    });
+/** A report of an activity point and three samples: four series of the worker. */
+const report = (store: MemoryStatsStore, worker: string, timeMs: number, company = "c") =>
+  store.record({
+    company,
+    worker,
+    task: undefined,
+    timeMs,
+    samples: [
+      { category: "cpu", metric: "cpu_usage", variant: "0", value: 1 },
+      { category: "cpu", metric: "cpu_usage", variant: "1", value: 2 },
+      { category: "memory", metric: "memory_used", variant: "total", value: 3 },
+    ],
+  });
 
+describe("memory stats store forgets workers", () => {
   it("frees every worker and series once their samples pass the retention window", async () => {
     const clock = new ManualClock(1_000_000_000);
     const store = new MemoryStatsStore(clock, {
@@ -206,6 +207,56 @@ describe("memory stats store forgets workers", () => {
       await report(store, "w", clock.now());
       // The activity point and the first cpu_usage variant fit; the rest of this report does not.
       expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([1, 2, 2]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("memory stats store counts what its bounds drop", () => {
+  /** A StoreMetrics that keeps what the store reports, by reason. */
+  function droppedCounter() {
+    const dropped = new Map<string, number>();
+    const metrics = {
+      casRetry() {},
+      reconnected() {},
+      writeBatch() {},
+      samplesDropped(reason: string, count: number) {
+        dropped.set(reason, (dropped.get(reason) ?? 0) + count);
+      },
+    };
+    return { dropped, metrics };
+  }
+
+  it("counts samples dropped by retention, the sample bound and the series bound apart", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const store = new MemoryStatsStore(clock, {
+      retentionMs: 60_000,
+      maxSamples: 20,
+      maxSeries: 8,
+    });
+    const { dropped, metrics } = droppedCounter();
+    store.useMetrics(metrics);
+    try {
+      // Four series a worker, a sample each: two workers fill maxSeries.
+      await report(store, "a", clock.now());
+      await report(store, "b", clock.now());
+      expect([...dropped]).toEqual([]);
+      // A third worker's four series push out the four oldest samples (all of a's).
+      await report(store, "c", clock.now());
+      expect(dropped.get("series")).toBe(4);
+      // Five more reports from b and c: 8 + 40 samples, 20 kept.
+      for (let i = 1; i <= 5; i++) {
+        await report(store, "b", clock.now() + i);
+        await report(store, "c", clock.now() + i);
+      }
+      expect(store.sampleCount).toBe(20);
+      expect(dropped.get("samples")).toBe(28);
+      // Past the retention window, the next report's arrival drops all that is held.
+      clock.advance(120_000);
+      await report(store, "b", clock.now());
+      expect(dropped.get("retention")).toBe(20);
+      expect(store.sampleCount).toBe(4);
     } finally {
       await store.close();
     }

@@ -14,7 +14,8 @@ import { DeadlineHeap } from "./deadline-heap.js";
 
 interface Entry {
   readonly key: WorkerKey;
-  readonly record: PresenceRecord;
+  /** Replaced by each update; the entry itself stays, one object less per report to collect. */
+  record: PresenceRecord;
 }
 
 /**
@@ -42,15 +43,20 @@ export class MemoryPresenceStore implements PresenceStore {
   ): Promise<PresenceRecord> {
     this.dropExpired();
     const id = idOf(key);
-    const current = this.entries.get(id)?.record;
+    const entry = this.entries.get(id);
+    const current = entry?.record;
     const record = change(current);
-    this.entries.set(id, { key, record });
-    let ids = this.byCompany.get(key.company);
-    if (ids === undefined) {
-      ids = new Set();
-      this.byCompany.set(key.company, ids);
+    if (entry !== undefined) {
+      entry.record = record;
+    } else {
+      this.entries.set(id, { key, record });
+      let ids = this.byCompany.get(key.company);
+      if (ids === undefined) {
+        ids = new Set();
+        this.byCompany.set(key.company, ids);
+      }
+      ids.add(id);
     }
-    ids.add(id);
     this.deadlines.set(id, deadlineMs(record));
     this.listeners.emit(key.company, {
       kind: current === undefined ? "joined" : "updated",

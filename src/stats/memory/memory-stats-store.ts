@@ -15,7 +15,12 @@ import {
   type StatsRow,
   type StatsStore,
 } from "../../core/stats-store.js";
-import { READY, type Readiness } from "../../core/store-health.js";
+import {
+  READY,
+  type Readiness,
+  type SamplesDroppedReason,
+  type StoreMetrics,
+} from "../../core/store-health.js";
 import { BucketAccumulator } from "./aggregate.js";
 import { Series } from "./series.js";
 
@@ -77,6 +82,7 @@ export class MemoryStatsStore implements StatsStore {
   private queueHead = 0;
   private series = 0;
   private readonly sweeper: NodeJS.Timeout;
+  private metrics: StoreMetrics | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -101,6 +107,11 @@ export class MemoryStatsStore implements StatsStore {
     let count = 0;
     for (const workers of this.companies.values()) count += workers.size;
     return count;
+  }
+
+  /** Where to count the samples the bounds drop (muster_memory_stats_dropped_samples_total). */
+  useMetrics(metrics: StoreMetrics): void {
+    this.metrics = metrics;
   }
 
   /** Drops what the retention window and the bounds say must go; reports and reads do it too. */
@@ -254,23 +265,37 @@ export class MemoryStatsStore implements StatsStore {
    * use, and one report holding more series than the limit cannot be kept whole anyway.
    */
   private makeRoomForSeries(writing: WorkerData): boolean {
+    let dropped = 0;
+    let fits = true;
     while (this.series >= this.limits.maxSeries) {
       const series = this.evictionQueue[this.queueHead];
-      if (series === undefined || series.owner === writing) return false;
-      this.dropHead(series);
+      if (series === undefined || series.owner === writing) {
+        // The new sample itself is what is dropped.
+        dropped++;
+        fits = false;
+        break;
+      }
+      if (this.dropHead(series)) dropped++;
     }
-    return true;
+    this.countDropped("series", dropped);
+    return fits;
   }
 
   private enforceLimits(): void {
     const cutoff = this.clock.now() - this.limits.retentionMs;
+    let expired = 0;
+    let overBound = 0;
     while (this.queueHead < this.evictionQueue.length) {
       const series = this.evictionQueue[this.queueHead] as WorkerSeries;
       const oldest = series.oldestTime();
       const overCount = this.sampleCount > this.limits.maxSamples;
       if (!overCount && (oldest === undefined || oldest >= cutoff)) break;
-      this.dropHead(series);
+      if (!this.dropHead(series)) continue;
+      if (oldest !== undefined && oldest < cutoff) expired++;
+      else overBound++;
     }
+    this.countDropped("retention", expired);
+    this.countDropped("samples", overBound);
     if (this.queueHead === this.evictionQueue.length) {
       this.evictionQueue = [];
       this.queueHead = 0;
@@ -280,13 +305,22 @@ export class MemoryStatsStore implements StatsStore {
     }
   }
 
-  /** Drops the oldest sample of the series at the queue's head; frees the series if it empties. */
-  private dropHead(series: WorkerSeries): void {
+  private countDropped(reason: SamplesDroppedReason, count: number): void {
+    if (count > 0) this.metrics?.samplesDropped(reason, count);
+  }
+
+  /**
+   * Drops the oldest sample of the series at the queue's head, and frees the series if it empties;
+   * false when the series held none.
+   */
+  private dropHead(series: WorkerSeries): boolean {
+    const had = series.length > 0;
     series.dropOldest();
     // The slot no longer holds the series alive.
     this.evictionQueue[this.queueHead] = undefined;
     this.queueHead++;
-    if (series.length === 0) this.forget(series);
+    if (had && series.length === 0) this.forget(series);
+    return had;
   }
 
   /** Frees an empty series, then its worker and company when nothing else is left in them. */
