@@ -200,6 +200,62 @@ describe("memory stats store forgets workers", () => {
     }
   });
 
+  it("answers with exactly each held worker's samples after series were freed and made again", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const store = new MemoryStatsStore(clock, { retentionMs: 1e12, maxSamples: 1e9, maxSeries: 8 });
+    try {
+      // Each worker's report frees the oldest worker's series; the new ones are the freed ones,
+      // made over, and must hold nothing of their past (values, times, owner, names).
+      for (let i = 0; i < 50; i++) {
+        await store.record({
+          company: "c",
+          worker: `w-${i}`,
+          task: undefined,
+          timeMs: clock.now() - 50_000 + i * 1000,
+          samples: [
+            { category: "cpu", metric: "cpu_usage", variant: "0", value: i },
+            {
+              category: "gpu",
+              metric: i % 2 === 0 ? "gpu_usage" : "gpu_temperature",
+              variant: "0",
+              value: 100 + i,
+            },
+            { category: "memory", metric: "memory_used", variant: "total", value: 1000 + i },
+          ],
+        });
+      }
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([2, 8, 8]);
+      const range = bucketRange(clock.now() / 1000 - 100, clock.now() / 1000, 10, 100);
+      const rows = await collect(
+        store.stats({
+          company: "c",
+          workers: [],
+          range,
+          metrics: ["cpu_usage", "gpu_usage", "gpu_temperature", "memory_used"].map((metric) => ({
+            metric,
+            aggregations: [Aggregation.MAX],
+          })),
+          splitByVariant: true,
+        }),
+      );
+      expect(rows.map((r) => [r.worker, r.metric, r.variant, r.value])).toEqual([
+        ["w-48", "cpu_usage", "0", 48],
+        ["w-48", "gpu_usage", "0", 148],
+        ["w-48", "memory_used", "total", 1048],
+        ["w-49", "cpu_usage", "0", 49],
+        ["w-49", "gpu_temperature", "0", 149],
+        ["w-49", "memory_used", "total", 1049],
+      ]);
+      expect((await store.metricKeys("c", ["w-49"])).flatMap((c) => c.metricKeys)).toEqual([
+        "cpu_usage",
+        "gpu_temperature",
+        "memory_used",
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("drops a new series' sample rather than a report's own, when one report exceeds maxSeries", async () => {
     const clock = new ManualClock(1_000_000_000);
     const store = new MemoryStatsStore(clock, { retentionMs: 1e12, maxSamples: 1e9, maxSeries: 2 });

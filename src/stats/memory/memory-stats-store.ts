@@ -22,6 +22,7 @@ import {
   type StoreMetrics,
 } from "../../core/store-health.js";
 import { BucketAccumulator } from "./aggregate.js";
+import { RingQueue } from "./ring-queue.js";
 import { Series } from "./series.js";
 
 export interface MemoryStatsLimits {
@@ -61,13 +62,28 @@ const SWEEP_INTERVAL_MS = 60_000;
 interface WorkerData {
   readonly company: string;
   readonly worker: string;
-  /** metric key → variant → samples */
-  readonly metrics: Map<string, Map<string, WorkerSeries>>;
+  /**
+   * seriesKey(metric, variant) → samples. One map per worker: a map per metric key cost a dozen
+   * maps a worker, made again each time the series bound had pushed a worker out.
+   */
+  readonly series: Map<string, WorkerSeries>;
   /** One point per report: 1 when it ran a task, 0 when not. */
   activity: WorkerSeries | undefined;
 }
 
 type WorkerSeries = Series<WorkerData>;
+
+/** Metric keys are [a-z_]+ (checked against the descriptor); the separator is in none. */
+function seriesKey(metric: string, variant: string): string {
+  return `${metric}\u0000${variant}`;
+}
+
+/**
+ * Freed series kept for reuse. At more series than maxSeries every report frees the oldest
+ * workers' series and makes its own: reused, they are not garbage for the collector to promote
+ * and sweep (bench/simulate.ts at 50,000 embedded agents).
+ */
+const SPARE_SERIES = 4096;
 
 /**
  * Statistics in process memory, bounded by a retention window, a sample count and a series
@@ -78,11 +94,12 @@ type WorkerSeries = Series<WorkerData>;
 export class MemoryStatsStore implements StatsStore {
   readonly backend = "memory";
   private readonly companies = new Map<string, Map<string, WorkerData>>();
-  private evictionQueue: (WorkerSeries | undefined)[] = [];
-  private queueHead = 0;
+  /** One slot per sample held, in arrival order: the series it was added to. */
+  private readonly evictionQueue = new RingQueue<WorkerSeries>();
   private series = 0;
   private readonly sweeper: NodeJS.Timeout;
   private metrics: StoreMetrics | undefined;
+  private readonly spare: WorkerSeries[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -94,7 +111,7 @@ export class MemoryStatsStore implements StatsStore {
 
   /** Samples held, activity points included. */
   get sampleCount(): number {
-    return this.evictionQueue.length - this.queueHead;
+    return this.evictionQueue.length;
   }
 
   /** Series held (activity series included); read by tests and the startup line. */
@@ -137,17 +154,17 @@ export class MemoryStatsStore implements StatsStore {
     const rows: StatsRow[] = [];
     for (const [worker, data] of this.selectWorkers(query.company, query.workers)) {
       for (const { metric, aggregations } of query.metrics) {
-        const variants = data.metrics.get(metric);
-        if (variants === undefined) continue;
+        const variants = [...data.series.values()].filter((series) => series.metric === metric);
+        if (variants.length === 0) continue;
         if (query.splitByVariant) {
-          for (const [variant, series] of variants) {
+          for (const series of variants) {
             const buckets = new BucketAccumulator(intervalMs);
             series.forEachInRange(fromMs, toMs, (t, v) => buckets.add(t, v));
-            rows.push(...buckets.rows(worker, metric, variant, aggregations));
+            rows.push(...buckets.rows(worker, metric, series.variant, aggregations));
           }
         } else {
           const buckets = new BucketAccumulator(intervalMs);
-          for (const series of variants.values()) {
+          for (const series of variants) {
             series.forEachInRange(fromMs, toMs, (t, v) => buckets.add(t, v));
           }
           rows.push(...buckets.rows(worker, metric, undefined, aggregations));
@@ -187,10 +204,10 @@ export class MemoryStatsStore implements StatsStore {
 
   async metricKeys(company: string, workers: readonly string[]): Promise<MetricCategory[]> {
     this.enforceLimits();
-    const recorded: string[] = [];
+    const recorded = new Set<string>();
     for (const [, data] of this.selectWorkers(company, workers)) {
-      for (const [metric, variants] of data.metrics) {
-        if ([...variants.values()].some((s) => s.length > 0)) recorded.push(metric);
+      for (const series of data.series.values()) {
+        if (series.metric !== undefined && series.length > 0) recorded.add(series.metric);
       }
     }
     return byCategory(recorded);
@@ -226,7 +243,7 @@ export class MemoryStatsStore implements StatsStore {
     }
     let data = workers.get(worker);
     if (data === undefined) {
-      data = { company, worker, metrics: new Map(), activity: undefined };
+      data = { company, worker, series: new Map(), activity: undefined };
       workers.set(worker, data);
     }
     return data;
@@ -240,23 +257,21 @@ export class MemoryStatsStore implements StatsStore {
     time: number,
     value: number,
   ): void {
-    const variants = metric === undefined ? undefined : data.metrics.get(metric);
-    const existing = metric === undefined ? data.activity : variants?.get(variant);
+    const key = metric === undefined ? undefined : seriesKey(metric, variant);
+    const existing = key === undefined ? data.activity : data.series.get(key);
     if (existing !== undefined) {
       if (existing.put(time, value)) this.evictionQueue.push(existing);
       return;
     }
     if (!this.makeRoomForSeries(data)) return;
-    const series: WorkerSeries = new Series(data, metric, variant, time, value);
+    const spare = this.spare.pop();
+    const series: WorkerSeries =
+      spare?.reuse(data, metric, variant, time, value) ??
+      new Series(data, metric, variant, time, value);
     this.series++;
     this.evictionQueue.push(series);
-    if (metric === undefined) {
-      data.activity = series;
-    } else if (variants === undefined) {
-      data.metrics.set(metric, new Map([[variant, series]]));
-    } else {
-      variants.set(variant, series);
-    }
+    if (key === undefined) data.activity = series;
+    else data.series.set(key, series);
   }
 
   /**
@@ -268,7 +283,7 @@ export class MemoryStatsStore implements StatsStore {
     let dropped = 0;
     let fits = true;
     while (this.series >= this.limits.maxSeries) {
-      const series = this.evictionQueue[this.queueHead];
+      const series = this.evictionQueue.peek();
       if (series === undefined || series.owner === writing) {
         // The new sample itself is what is dropped.
         dropped++;
@@ -285,24 +300,19 @@ export class MemoryStatsStore implements StatsStore {
     const cutoff = this.clock.now() - this.limits.retentionMs;
     let expired = 0;
     let overBound = 0;
-    while (this.queueHead < this.evictionQueue.length) {
-      const series = this.evictionQueue[this.queueHead] as WorkerSeries;
+    let series = this.evictionQueue.peek();
+    while (series !== undefined) {
       const oldest = series.oldestTime();
       const overCount = this.sampleCount > this.limits.maxSamples;
       if (!overCount && (oldest === undefined || oldest >= cutoff)) break;
-      if (!this.dropHead(series)) continue;
-      if (oldest !== undefined && oldest < cutoff) expired++;
-      else overBound++;
+      if (this.dropHead(series)) {
+        if (oldest !== undefined && oldest < cutoff) expired++;
+        else overBound++;
+      }
+      series = this.evictionQueue.peek();
     }
     this.countDropped("retention", expired);
     this.countDropped("samples", overBound);
-    if (this.queueHead === this.evictionQueue.length) {
-      this.evictionQueue = [];
-      this.queueHead = 0;
-    } else if (this.queueHead > 65_536 && this.queueHead * 2 > this.evictionQueue.length) {
-      this.evictionQueue = this.evictionQueue.slice(this.queueHead);
-      this.queueHead = 0;
-    }
   }
 
   private countDropped(reason: SamplesDroppedReason, count: number): void {
@@ -316,9 +326,7 @@ export class MemoryStatsStore implements StatsStore {
   private dropHead(series: WorkerSeries): boolean {
     const had = series.length > 0;
     series.dropOldest();
-    // The slot no longer holds the series alive.
-    this.evictionQueue[this.queueHead] = undefined;
-    this.queueHead++;
+    this.evictionQueue.shift();
     if (had && series.length === 0) this.forget(series);
     return had;
   }
@@ -330,15 +338,17 @@ export class MemoryStatsStore implements StatsStore {
     if (series.metric === undefined) {
       if (data.activity === series) data.activity = undefined;
     } else {
-      const variants = data.metrics.get(series.metric);
-      if (variants?.get(series.variant) === series) variants.delete(series.variant);
-      if (variants?.size === 0) data.metrics.delete(series.metric);
+      const key = seriesKey(series.metric, series.variant);
+      if (data.series.get(key) === series) data.series.delete(key);
     }
+    // Nothing else holds an empty series: its last eviction-queue slot was just cleared, and
+    // queries read series synchronously.
+    if (this.spare.length < SPARE_SERIES) this.spare.push(series);
     this.forgetIfEmpty(data);
   }
 
   private forgetIfEmpty(data: WorkerData): void {
-    if (data.activity !== undefined || data.metrics.size > 0) return;
+    if (data.activity !== undefined || data.series.size > 0) return;
     const workers = this.companies.get(data.company);
     if (workers?.get(data.worker) === data) workers.delete(data.worker);
     if (workers?.size === 0) this.companies.delete(data.company);

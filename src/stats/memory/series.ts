@@ -13,14 +13,34 @@ export class Series<Owner> {
   private start = 0;
 
   constructor(
-    readonly owner: Owner,
+    public owner: Owner,
     /** The metric key; undefined for a worker's activity series. */
-    readonly metric: string | undefined,
-    readonly variant: string,
+    public metric: string | undefined,
+    public variant: string,
     time: number,
     value: number,
   ) {
     this.data = [time, value];
+  }
+
+  /**
+   * This emptied series, made over as `new Series(owner, metric, variant, time, value)` would make
+   * it, keeping its array (cut to the one sample).
+   */
+  reuse(owner: Owner, metric: string | undefined, variant: string, time: number, value: number) {
+    if (this.length > 0) throw new Error("only an empty series can be reused");
+    this.owner = owner;
+    this.metric = metric;
+    this.variant = variant;
+    this.start = 0;
+    if (this.data.length < 2) {
+      this.data = [time, value];
+    } else {
+      this.data.length = 2;
+      this.data[0] = time;
+      this.data[1] = value;
+    }
+    return this;
   }
 
   get length(): number {

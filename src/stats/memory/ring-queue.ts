@@ -1,0 +1,47 @@
+/**
+ * A first-in first-out queue in one array used as a ring: taking from the front and adding at the
+ * back reuse its slots, so a queue whose length stays put allocates nothing. (An array with a
+ * moving head, compacted by copying now and then, made a copy of up to millions of slots every
+ * second or so at a full memory stats store, each promoted to the old generation.) It grows by
+ * doubling when full and never shrinks: it keeps the room its longest length needed.
+ */
+export class RingQueue<T> {
+  private slots: (T | undefined)[] = new Array(16);
+  private head = 0;
+  private count = 0;
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(item: T): void {
+    if (this.count === this.slots.length) this.grow();
+    this.slots[(this.head + this.count) & (this.slots.length - 1)] = item;
+    this.count++;
+  }
+
+  /** The front item, or undefined when empty. */
+  peek(): T | undefined {
+    return this.count === 0 ? undefined : this.slots[this.head];
+  }
+
+  /** Removes and returns the front item, or undefined when empty. */
+  shift(): T | undefined {
+    if (this.count === 0) return undefined;
+    const item = this.slots[this.head];
+    // The slot no longer holds the item alive.
+    this.slots[this.head] = undefined;
+    this.head = (this.head + 1) & (this.slots.length - 1);
+    this.count--;
+    return item;
+  }
+
+  /** Capacity is a power of two, so a slot's index wraps with a mask. */
+  private grow(): void {
+    const old = this.slots;
+    const slots: (T | undefined)[] = new Array(old.length * 2);
+    for (let i = 0; i < this.count; i++) slots[i] = old[(this.head + i) & (old.length - 1)];
+    this.slots = slots;
+    this.head = 0;
+  }
+}
