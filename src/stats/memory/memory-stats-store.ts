@@ -73,9 +73,24 @@ interface WorkerData {
 
 type WorkerSeries = Series<WorkerData>;
 
+/** metric → variant → seriesKey: a report looks up some 30 series, without making a string each. */
+const seriesKeys = new Map<string, Map<string, string>>();
+/** Variants per metric whose keys are kept (list indexes and "total"; lists are bounded too). */
+const KEPT_VARIANTS = 4096;
+
 /** Metric keys are [a-z_]+ (checked against the descriptor); the separator is in none. */
 function seriesKey(metric: string, variant: string): string {
-  return `${metric}\u0000${variant}`;
+  let byVariant = seriesKeys.get(metric);
+  if (byVariant === undefined) {
+    byVariant = new Map();
+    seriesKeys.set(metric, byVariant);
+  }
+  let key = byVariant.get(variant);
+  if (key === undefined) {
+    key = `${metric}\u0000${variant}`;
+    if (byVariant.size < KEPT_VARIANTS) byVariant.set(variant, key);
+  }
+  return key;
 }
 
 /**
