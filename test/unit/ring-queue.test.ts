@@ -27,4 +27,18 @@ describe("RingQueue", () => {
     expect(queue.peek()).toBeUndefined();
     expect(queue.length).toBe(0);
   });
+
+  it("gives its room back as it empties", () => {
+    const queue = new RingQueue<number>();
+    for (let i = 0; i < 100_000; i++) queue.push(i);
+    expect(queue.capacity).toBe(131_072);
+    let outOfOrder = 0;
+    for (let i = 0; i < 99_990; i++) if (queue.shift() !== i) outOfOrder++;
+    expect(outOfOrder).toBe(0);
+    // Ten left: a quarter of 32 is less, so 32 slots stay until at most eight are left.
+    expect(queue.capacity).toBe(32);
+    expect([queue.shift(), queue.shift(), queue.length, queue.capacity]).toEqual([
+      99_990, 99_991, 8, 16,
+    ]);
+  });
 });

@@ -38,7 +38,7 @@ export interface MemoryStatsLimits {
   readonly maxSeries: number;
 }
 
-/** The defaults hold samples and series in about 155 MB (BENCHMARKS.md, memory stats cost). */
+/** The defaults hold samples and series in about 150 MB (BENCHMARKS.md, memory stats cost). */
 export const DEFAULT_MEMORY_STATS_LIMITS: MemoryStatsLimits = {
   retentionMs: DEFAULT_STATS_RETENTION_MS,
   maxSamples: DEFAULT_STATS_MAX_SAMPLES,
@@ -46,15 +46,17 @@ export const DEFAULT_MEMORY_STATS_LIMITS: MemoryStatsLimits = {
 };
 
 /**
- * Heap per sample, measured (bench/memory-stats-cost.ts: 30–32 bytes): 16 bytes of doubles and
- * 8 of eviction-queue reference, plus the arrays' spare capacity.
+ * Heap per sample, measured (bench/memory-stats-cost.ts: 30–34 bytes): 16 bytes of doubles and
+ * 8 of eviction-queue slot, plus the spare capacity of the arrays and of the queue (a power of two:
+ * 4,194,304 slots at the default 4,000,000 samples).
  */
 export const BYTES_PER_SAMPLE = 32;
 /**
- * Heap per series beyond its samples, measured (about 270 bytes): the series, its array, its map
- * entry and its share of its worker's maps (it was about 550 before series held one array).
+ * Heap per series beyond its samples, measured (about 230 bytes): the series, its array, its entry
+ * in its worker's map and its share of the worker (about 550 before series held one array, 270
+ * before a worker held one map rather than one per metric key).
  */
-export const BYTES_PER_SERIES = 270;
+export const BYTES_PER_SERIES = 230;
 
 /** How often samples past the retention window are dropped when no report arrives to do it. */
 const SWEEP_INTERVAL_MS = 60_000;
@@ -358,7 +360,10 @@ export class MemoryStatsStore implements StatsStore {
     }
     // Nothing else holds an empty series: its last eviction-queue slot was just cleared, and
     // queries read series synchronously.
-    if (this.spare.length < SPARE_SERIES) this.spare.push(series);
+    if (this.spare.length < SPARE_SERIES) {
+      series.release();
+      this.spare.push(series);
+    }
     this.forgetIfEmpty(data);
   }
 

@@ -2,11 +2,14 @@
  * A first-in first-out queue in one array used as a ring: taking from the front and adding at the
  * back reuse its slots, so a queue whose length stays put allocates nothing. (An array with a
  * moving head, compacted by copying now and then, made a copy of up to millions of slots every
- * second or so at a full memory stats store, each promoted to the old generation.) It grows by
- * doubling when full and never shrinks: it keeps the room its longest length needed.
+ * second or so at a full memory stats store, each promoted to the old generation.) It doubles when
+ * full and halves when three quarters empty, so its room follows its length without copying back
+ * and forth at one length.
  */
+const MIN_CAPACITY = 16;
+
 export class RingQueue<T> {
-  private slots: (T | undefined)[] = new Array(16);
+  private slots: (T | undefined)[] = new Array(MIN_CAPACITY);
   private head = 0;
   private count = 0;
 
@@ -15,7 +18,7 @@ export class RingQueue<T> {
   }
 
   push(item: T): void {
-    if (this.count === this.slots.length) this.grow();
+    if (this.count === this.slots.length) this.resize(this.slots.length * 2);
     this.slots[(this.head + this.count) & (this.slots.length - 1)] = item;
     this.count++;
   }
@@ -33,13 +36,21 @@ export class RingQueue<T> {
     this.slots[this.head] = undefined;
     this.head = (this.head + 1) & (this.slots.length - 1);
     this.count--;
+    if (this.slots.length > MIN_CAPACITY && this.count * 4 <= this.slots.length) {
+      this.resize(this.slots.length / 2);
+    }
     return item;
   }
 
-  /** Capacity is a power of two, so a slot's index wraps with a mask. */
-  private grow(): void {
+  /** Slots held; lets tests check that room follows length. */
+  get capacity(): number {
+    return this.slots.length;
+  }
+
+  /** Capacity stays a power of two, so a slot's index wraps with a mask. */
+  private resize(capacity: number): void {
     const old = this.slots;
-    const slots: (T | undefined)[] = new Array(old.length * 2);
+    const slots: (T | undefined)[] = new Array(capacity);
     for (let i = 0; i < this.count; i++) slots[i] = old[(this.head + i) & (old.length - 1)];
     this.slots = slots;
     this.head = 0;

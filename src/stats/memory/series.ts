@@ -24,6 +24,20 @@ export class Series<Owner> {
   }
 
   /**
+   * Lets go of what an emptied series still names (its owner above all, and with it the owner's
+   * other data), while it waits to be reused.
+   */
+  release(): void {
+    if (this.length > 0) throw new Error("only an empty series can be released");
+    // Nothing reads a released series' owner: reuse() sets it before the series is used again.
+    this.owner = undefined as Owner;
+    this.metric = undefined;
+    this.variant = "";
+    this.data = [];
+    this.start = 0;
+  }
+
+  /**
    * This emptied series, made over as `new Series(owner, metric, variant, time, value)` would make
    * it, keeping its array (cut to the one sample).
    */
