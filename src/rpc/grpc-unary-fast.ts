@@ -296,7 +296,7 @@ function parse(schema: DescMessage, bytes: Uint8Array) {
 /**
  * The answer's length-prefixed frame, in parts written one after another. Unknown fields are
  * written as they are rather than copied into one buffer with the rest: GetAll carries its
- * workers' cached encodings as them (workers/get-all-wire.ts), 13 MB at 100,000 workers.
+ * workers' cached encodings in such fields (workers/get-all-wire.ts), 13 MB at 100,000 workers.
  */
 function envelope(schema: DescMessage, message: Message, maxBytes: number): Uint8Array[] {
   const unknown = message.$unknown ?? [];

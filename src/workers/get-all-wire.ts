@@ -49,9 +49,9 @@ const RUNNING_TIME_TAG = (RUNNING_TIME_FIELD << 3) | WireType.Varint;
 const MAX_FIELD_OVERHEAD = 1 + 5 + 13;
 
 /**
- * Bytes of one chunk of the answer. A 100,000-worker answer in one buffer was 13 MB of malloc
- * per call, held until a collection and then kept by the allocator (RSS grew by ~170 MB over 30
- * calls, bench/get-all-memory.ts); chunks this size are reused from call to call.
+ * Bytes of one chunk of the answer. A 100,000-worker answer in one buffer was a 13 MB allocation
+ * per call; in chunks no call asks for more than this at once. (RSS after 30 such calls measured
+ * the same either way, within noise: BENCHMARKS.md, fourth round.)
  */
 export const CHUNK_BYTES = 64 * 1024;
 

@@ -202,8 +202,8 @@ export class WorkersServiceImpl implements WorkersApi {
 
   /**
    * getAll for the binary protocols: the same answer, its workers carried as their cached
-   * encodings (unknown-field entries of up to 64 KB, get-all-wire.ts), which a binary encoder writes as they
-   * are. JSON encoders ignore unknown fields: JSON callers use getAll.
+   * encodings (unknown-field entries of up to 64 KB, get-all-wire.ts), which a binary encoder
+   * writes as they are. JSON encoders ignore unknown fields: JSON callers use getAll.
    */
   async getAllEncoded(request: GetAllRequest, ctx: CallContext): Promise<GetAllResponse> {
     const page = await this.getAllPage(request, ctx);
