@@ -1,92 +1,98 @@
-interface Node {
-  readonly id: string;
+/** What the heap orders: the item keeps its own deadline and its place in the heap. */
+export interface HeapItem {
   deadline: number;
-  index: number;
+  /** Index in the heap's array; NOT_IN_HEAP while the item is not in it. */
+  heapIndex: number;
 }
 
-/**
- * A min-heap of deadlines keyed by id, one node per id: moving a deadline re-sifts that node, so the
- * heap never holds more nodes than there are ids, however often deadlines move.
- */
-export class DeadlineHeap {
-  private readonly nodes: Node[] = [];
-  private readonly byId = new Map<string, Node>();
+export const NOT_IN_HEAP = -1;
 
-  /** Nodes held; lets tests check that moved deadlines never add nodes. */
+/**
+ * A min-heap of items by deadline. Items carry their own index, so moving or deleting one needs no
+ * lookup, and the heap holds nothing per item but one array slot: at 100,000 workers a map from id
+ * to heap node cost a node and a map entry each.
+ */
+export class DeadlineHeap<T extends HeapItem> {
+  private readonly items: T[] = [];
+
+  /** Items held; lets tests check that moved deadlines never add any. */
   get size(): number {
-    return this.nodes.length;
+    return this.items.length;
   }
 
-  set(id: string, deadline: number): void {
-    const node = this.byId.get(id);
-    if (node === undefined) {
-      const added: Node = { id, deadline, index: this.nodes.length };
-      this.byId.set(id, added);
-      this.nodes.push(added);
-      this.siftUp(added.index);
+  /** Sets the item's deadline, adding the item when it is not in the heap. */
+  set(item: T, deadline: number): void {
+    item.deadline = deadline;
+    if (!this.holds(item)) {
+      item.heapIndex = this.items.length;
+      this.items.push(item);
+      this.siftUp(item.heapIndex);
       return;
     }
-    node.deadline = deadline;
-    this.siftUp(node.index);
-    this.siftDown(node.index);
+    this.siftUp(item.heapIndex);
+    this.siftDown(item.heapIndex);
   }
 
-  delete(id: string): void {
-    const node = this.byId.get(id);
-    if (node === undefined) return;
-    this.byId.delete(id);
-    const last = this.nodes.pop() as Node;
-    if (last === node) return;
-    last.index = node.index;
-    this.nodes[node.index] = last;
-    this.siftUp(last.index);
-    this.siftDown(last.index);
+  /** Takes the item out; an item not in the heap is left as it is. */
+  delete(item: T): void {
+    if (!this.holds(item)) return;
+    const index = item.heapIndex;
+    item.heapIndex = NOT_IN_HEAP;
+    const last = this.items.pop() as T;
+    if (last === item) return;
+    this.place(last, index);
+    this.siftUp(index);
+    this.siftDown(last.heapIndex);
   }
 
-  /** Removes and returns the ids whose deadline is at or before `now`, earliest first. */
-  popExpired(now: number): string[] {
-    const expired: string[] = [];
-    for (let top = this.nodes[0]; top !== undefined && top.deadline <= now; top = this.nodes[0]) {
-      expired.push(top.id);
-      this.delete(top.id);
+  /** Removes and returns the items whose deadline is at or before `now`, earliest first. */
+  popExpired(now: number): T[] {
+    const expired: T[] = [];
+    for (let top = this.items[0]; top !== undefined && top.deadline <= now; top = this.items[0]) {
+      expired.push(top);
+      this.delete(top);
     }
     return expired;
   }
 
+  private holds(item: T): boolean {
+    return item.heapIndex !== NOT_IN_HEAP && this.items[item.heapIndex] === item;
+  }
+
   private siftUp(index: number): void {
-    const node = this.nodes[index] as Node;
+    const item = this.items[index] as T;
     let i = index;
     while (i > 0) {
-      const parent = this.nodes[(i - 1) >> 1] as Node;
-      if (parent.deadline <= node.deadline) break;
+      const parent = this.items[(i - 1) >> 1] as T;
+      if (parent.deadline <= item.deadline) break;
       this.place(parent, i);
       i = (i - 1) >> 1;
     }
-    this.place(node, i);
+    this.place(item, i);
   }
 
   private siftDown(index: number): void {
-    const node = this.nodes[index] as Node;
-    const count = this.nodes.length;
+    const item = this.items[index] as T;
+    const count = this.items.length;
     let i = index;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= count) break;
       const right = left + 1;
-      let child = this.nodes[left] as Node;
-      if (right < count && (this.nodes[right] as Node).deadline < child.deadline) {
-        child = this.nodes[right] as Node;
+      let child = this.items[left] as T;
+      if (right < count && (this.items[right] as T).deadline < child.deadline) {
+        child = this.items[right] as T;
       }
-      if (child.deadline >= node.deadline) break;
-      const childIndex = child.index;
+      if (child.deadline >= item.deadline) break;
+      const childIndex = child.heapIndex;
       this.place(child, i);
       i = childIndex;
     }
-    this.place(node, i);
+    this.place(item, i);
   }
 
-  private place(node: Node, index: number): void {
-    node.index = index;
-    this.nodes[index] = node;
+  private place(item: T, index: number): void {
+    item.heapIndex = index;
+    this.items[index] = item;
   }
 }

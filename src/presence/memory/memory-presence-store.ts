@@ -10,10 +10,18 @@ import {
 } from "../../core/presence-store.js";
 import { READY, type Readiness } from "../../core/store-health.js";
 import { Listeners } from "../listeners.js";
-import { DeadlineHeap } from "./deadline-heap.js";
+import { CompanyEntries } from "./company-entries.js";
+import { DeadlineHeap, type HeapItem, NOT_IN_HEAP } from "./deadline-heap.js";
 
-interface Entry {
-  readonly key: WorkerKey;
+/**
+ * One registration. It holds its key's parts, not a key string made from them, and its own place
+ * in the deadline heap: a worker costs this object, an entry in its user's map and a heap slot
+ * (a key string, a heap node, and entries in three maps and a set before: 180 bytes more).
+ */
+interface Entry extends HeapItem {
+  readonly company: string;
+  readonly user: string;
+  readonly worker: string;
   /** Replaced by each update; the entry itself stays, one object less per report to collect. */
   record: PresenceRecord;
 }
@@ -24,9 +32,9 @@ interface Entry {
  */
 export class MemoryPresenceStore implements PresenceStore {
   readonly backend = "memory";
-  private readonly entries = new Map<string, Entry>();
-  private readonly byCompany = new Map<string, Set<string>>();
-  private readonly deadlines = new DeadlineHeap();
+  private readonly companies = new Map<string, CompanyEntries<Entry>>();
+  private readonly deadlines = new DeadlineHeap<Entry>();
+  private entryCount = 0;
   private readonly listeners = new Listeners();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -42,22 +50,30 @@ export class MemoryPresenceStore implements PresenceStore {
     change: (current: PresenceRecord | undefined) => PresenceRecord,
   ): Promise<PresenceRecord> {
     this.dropExpired();
-    const id = idOf(key);
-    const entry = this.entries.get(id);
+    let company = this.companies.get(key.company);
+    const entry = company?.get(key.user, key.worker);
     const current = entry?.record;
     const record = change(current);
     if (entry !== undefined) {
       entry.record = record;
+      this.deadlines.set(entry, deadlineMs(record));
     } else {
-      this.entries.set(id, { key, record });
-      let ids = this.byCompany.get(key.company);
-      if (ids === undefined) {
-        ids = new Set();
-        this.byCompany.set(key.company, ids);
+      if (company === undefined) {
+        company = new CompanyEntries();
+        this.companies.set(key.company, company);
       }
-      ids.add(id);
+      const added: Entry = {
+        company: key.company,
+        user: key.user,
+        worker: key.worker,
+        record,
+        deadline: 0,
+        heapIndex: NOT_IN_HEAP,
+      };
+      company.add(added);
+      this.entryCount++;
+      this.deadlines.set(added, deadlineMs(record));
     }
-    this.deadlines.set(id, deadlineMs(record));
     this.listeners.emit(key.company, {
       kind: current === undefined ? "joined" : "updated",
       record,
@@ -67,7 +83,8 @@ export class MemoryPresenceStore implements PresenceStore {
 
   async remove(key: WorkerKey): Promise<void> {
     this.dropExpired();
-    this.delete(idOf(key), "unregistered");
+    const entry = this.companies.get(key.company)?.get(key.user, key.worker);
+    if (entry !== undefined) this.delete(entry, "unregistered");
   }
 
   async list(company: string): Promise<PresenceRecord[]> {
@@ -77,7 +94,7 @@ export class MemoryPresenceStore implements PresenceStore {
   async count(company: string): Promise<number> {
     this.dropExpired();
     // Expired entries were just dropped, so every id left is live: O(1).
-    return this.byCompany.get(company)?.size ?? 0;
+    return this.companies.get(company)?.size ?? 0;
   }
 
   async watch(company: string, listener: (event: PresenceEvent) => void): Promise<PresenceWatch> {
@@ -89,10 +106,9 @@ export class MemoryPresenceStore implements PresenceStore {
   private live(company: string): PresenceRecord[] {
     this.dropExpired();
     const live: PresenceRecord[] = [];
-    for (const id of this.byCompany.get(company) ?? []) {
-      const entry = this.entries.get(id);
-      if (entry !== undefined) live.push(entry.record);
-    }
+    this.companies.get(company)?.forEach((entry) => {
+      live.push(entry.record);
+    });
     return live;
   }
 
@@ -107,7 +123,7 @@ export class MemoryPresenceStore implements PresenceStore {
 
   liveCount(): number {
     this.dropExpired();
-    return this.entries.size;
+    return this.entryCount;
   }
 
   /** Watches not yet stopped; lets tests check that a client going away ends its watch. */
@@ -117,26 +133,19 @@ export class MemoryPresenceStore implements PresenceStore {
 
   /** Entries held, live or not yet swept; lets tests check that expiry frees memory. */
   get size(): number {
-    return this.entries.size;
+    return this.entryCount;
   }
 
-  private delete(id: string, reason: LeftReason): void {
-    const entry = this.entries.get(id);
-    if (entry === undefined) return;
-    this.entries.delete(id);
-    this.deadlines.delete(id);
-    const ids = this.byCompany.get(entry.key.company);
-    ids?.delete(id);
-    if (ids?.size === 0) this.byCompany.delete(entry.key.company);
-    this.listeners.emit(entry.key.company, { kind: "left", record: entry.record, reason });
+  private delete(entry: Entry, reason: LeftReason): void {
+    const company = this.companies.get(entry.company);
+    if (company === undefined || !company.delete(entry)) return;
+    if (company.size === 0) this.companies.delete(entry.company);
+    this.entryCount--;
+    this.deadlines.delete(entry);
+    this.listeners.emit(entry.company, { kind: "left", record: entry.record, reason });
   }
 
   private dropExpired(): void {
-    for (const id of this.deadlines.popExpired(this.clock.now())) this.delete(id, "expired");
+    for (const entry of this.deadlines.popExpired(this.clock.now())) this.delete(entry, "expired");
   }
-}
-
-/** One string per key; JSON keeps the parts apart whatever characters they hold. */
-function idOf(key: WorkerKey): string {
-  return JSON.stringify([key.company, key.user, key.worker]);
 }
