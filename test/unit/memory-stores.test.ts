@@ -256,6 +256,65 @@ describe("memory stats store forgets workers", () => {
     }
   });
 
+  it("keeps samples and eviction apart when series let go give their numbers to new ones", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const store = new MemoryStatsStore(clock, {
+      retentionMs: 60_000,
+      maxSamples: 1e9,
+      maxSeries: 1e9,
+    });
+    try {
+      // 20,000 series freed at once: a few thousand are kept for reuse, the rest give back their
+      // slot numbers, which the next series take while older series' samples are still queued.
+      for (let i = 0; i < 5000; i++) await report(store, `old-${i}`, clock.now());
+      clock.advance(30_000);
+      for (let i = 0; i < 5000; i++) await report(store, `mid-${i}`, clock.now());
+      clock.advance(30_001);
+      store.sweep();
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([
+        5000, 20_000, 20_000,
+      ]);
+      for (let i = 0; i < 5000; i++) {
+        await store.record({
+          company: "c",
+          worker: `new-${i}`,
+          task: undefined,
+          timeMs: clock.now(),
+          samples: [{ category: "cpu", metric: "cpu_usage", variant: "0", value: i }],
+        });
+      }
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([
+        10_000, 30_000, 30_000,
+      ]);
+      // The "mid" workers' samples are now the oldest: exactly they go, and the new ones stay whole.
+      clock.advance(30_000);
+      store.sweep();
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([
+        5000, 10_000, 10_000,
+      ]);
+      const range = bucketRange(clock.now() / 1000 - 100, clock.now() / 1000, 100, 100);
+      const rows = await collect(
+        store.stats({
+          company: "c",
+          workers: ["new-0", "new-2500", "new-4999", "mid-0"],
+          range,
+          metrics: [{ metric: "cpu_usage", aggregations: [Aggregation.MAX] }],
+          splitByVariant: false,
+        }),
+      );
+      expect(rows.map((r) => [r.worker, r.value])).toEqual([
+        ["new-0", 0],
+        ["new-2500", 2500],
+        ["new-4999", 4999],
+      ]);
+      clock.advance(60_001);
+      store.sweep();
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([0, 0, 0]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("drops a new series' sample rather than a report's own, when one report exceeds maxSeries", async () => {
     const clock = new ManualClock(1_000_000_000);
     const store = new MemoryStatsStore(clock, { retentionMs: 1e12, maxSamples: 1e9, maxSeries: 2 });

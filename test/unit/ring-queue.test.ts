@@ -1,10 +1,10 @@
 // The eviction queue of the memory stats store: first in, first out across wraps and growth.
 import { describe, expect, it } from "vitest";
-import { RingQueue } from "../../src/stats/memory/ring-queue.js";
+import { Int32RingQueue } from "../../src/stats/memory/ring-queue.js";
 
-describe("RingQueue", () => {
+describe("Int32RingQueue", () => {
   it("gives items back in the order they came, across wrap-arounds and growth", () => {
-    const queue = new RingQueue<number>();
+    const queue = new Int32RingQueue();
     const model: number[] = [];
     let next = 0;
     // Lengths that rise past several capacities and fall again, so the head wraps at each size.
@@ -29,7 +29,7 @@ describe("RingQueue", () => {
   });
 
   it("gives its room back as it empties", () => {
-    const queue = new RingQueue<number>();
+    const queue = new Int32RingQueue();
     for (let i = 0; i < 100_000; i++) queue.push(i);
     expect(queue.capacity).toBe(131_072);
     let outOfOrder = 0;

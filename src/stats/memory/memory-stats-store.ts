@@ -22,8 +22,9 @@ import {
   type StoreMetrics,
 } from "../../core/store-health.js";
 import { BucketAccumulator } from "./aggregate.js";
-import { RingQueue } from "./ring-queue.js";
+import { Int32RingQueue } from "./ring-queue.js";
 import { Series } from "./series.js";
+import { SeriesSlots } from "./series-slots.js";
 
 export interface MemoryStatsLimits {
   /** Samples older than this (by report time) are dropped, milliseconds. */
@@ -111,8 +112,9 @@ const SPARE_SERIES = 4096;
 export class MemoryStatsStore implements StatsStore {
   readonly backend = "memory";
   private readonly companies = new Map<string, Map<string, WorkerData>>();
-  /** One slot per sample held, in arrival order: the series it was added to. */
-  private readonly evictionQueue = new RingQueue<WorkerSeries>();
+  /** One entry per sample held, in arrival order: the slot of the series it was added to. */
+  private readonly evictionQueue = new Int32RingQueue();
+  private readonly slots = new SeriesSlots<WorkerSeries>();
   private series = 0;
   private readonly sweeper: NodeJS.Timeout;
   private metrics: StoreMetrics | undefined;
@@ -277,16 +279,18 @@ export class MemoryStatsStore implements StatsStore {
     const key = metric === undefined ? undefined : seriesKey(metric, variant);
     const existing = key === undefined ? data.activity : data.series.get(key);
     if (existing !== undefined) {
-      if (existing.put(time, value)) this.evictionQueue.push(existing);
+      if (existing.put(time, value)) this.evictionQueue.push(existing.slot);
       return;
     }
     if (!this.makeRoomForSeries(data)) return;
     const spare = this.spare.pop();
-    const series: WorkerSeries =
-      spare?.reuse(data, metric, variant, time, value) ??
-      new Series(data, metric, variant, time, value);
+    let series = spare?.reuse(data, metric, variant, time, value);
+    if (series === undefined) {
+      series = new Series(data, metric, variant, time, value);
+      series.slot = this.slots.take(series);
+    }
     this.series++;
-    this.evictionQueue.push(series);
+    this.evictionQueue.push(series.slot);
     if (key === undefined) data.activity = series;
     else data.series.set(key, series);
   }
@@ -300,7 +304,7 @@ export class MemoryStatsStore implements StatsStore {
     let dropped = 0;
     let fits = true;
     while (this.series >= this.limits.maxSeries) {
-      const series = this.evictionQueue.peek();
+      const series = this.queueHead();
       if (series === undefined || series.owner === writing) {
         // The new sample itself is what is dropped.
         dropped++;
@@ -317,7 +321,7 @@ export class MemoryStatsStore implements StatsStore {
     const cutoff = this.clock.now() - this.limits.retentionMs;
     let expired = 0;
     let overBound = 0;
-    let series = this.evictionQueue.peek();
+    let series = this.queueHead();
     while (series !== undefined) {
       const oldest = series.oldestTime();
       const overCount = this.sampleCount > this.limits.maxSamples;
@@ -326,10 +330,16 @@ export class MemoryStatsStore implements StatsStore {
         if (oldest !== undefined && oldest < cutoff) expired++;
         else overBound++;
       }
-      series = this.evictionQueue.peek();
+      series = this.queueHead();
     }
     this.countDropped("retention", expired);
     this.countDropped("samples", overBound);
+  }
+
+  /** The series whose sample is the oldest held (at the eviction queue's head). */
+  private queueHead(): WorkerSeries | undefined {
+    const slot = this.evictionQueue.peek();
+    return slot === undefined ? undefined : this.slots.get(slot);
   }
 
   private countDropped(reason: SamplesDroppedReason, count: number): void {
@@ -358,11 +368,13 @@ export class MemoryStatsStore implements StatsStore {
       const key = seriesKey(series.metric, series.variant);
       if (data.series.get(key) === series) data.series.delete(key);
     }
-    // Nothing else holds an empty series: its last eviction-queue slot was just cleared, and
+    // Nothing else holds an empty series: its last eviction-queue entry was just taken, and
     // queries read series synchronously.
     if (this.spare.length < SPARE_SERIES) {
       series.release();
       this.spare.push(series);
+    } else {
+      this.slots.release(series.slot);
     }
     this.forgetIfEmpty(data);
   }

@@ -11,6 +11,8 @@ export class Series<Owner> {
   private data: number[];
   /** Index (into `data`, always even) of the oldest kept sample's time. */
   private start = 0;
+  /** The store's number for this series, which its eviction queue holds (series-slots.ts). */
+  slot = -1;
 
   constructor(
     public owner: Owner,

@@ -1,0 +1,31 @@
+/**
+ * Series by slot number, so the eviction queue can hold numbers (ring-queue.ts) instead of
+ * references. A slot stays with its series while the series is kept, emptied series kept for reuse
+ * included; a series let go gives its slot back for the next new one.
+ */
+export class SeriesSlots<T> {
+  private readonly items: (T | undefined)[] = [];
+  private readonly free: number[] = [];
+
+  /** A slot for `item`, its own until released. */
+  take(item: T): number {
+    const slot = this.free.pop() ?? this.items.length;
+    this.items[slot] = item;
+    return slot;
+  }
+
+  get(slot: number): T | undefined {
+    return this.items[slot];
+  }
+
+  release(slot: number): void {
+    if (this.items[slot] === undefined) return;
+    this.items[slot] = undefined;
+    this.free.push(slot);
+  }
+
+  /** Slots taken and not released; lets tests check that letting series go gives them back. */
+  get size(): number {
+    return this.items.length - this.free.length;
+  }
+}
