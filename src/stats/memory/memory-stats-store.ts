@@ -39,7 +39,7 @@ export interface MemoryStatsLimits {
   readonly maxSeries: number;
 }
 
-/** The defaults hold samples and series in about 150 MB (BENCHMARKS.md, memory stats cost). */
+/** The defaults hold samples and series in about 135 MB (BENCHMARKS.md, memory stats cost). */
 export const DEFAULT_MEMORY_STATS_LIMITS: MemoryStatsLimits = {
   retentionMs: DEFAULT_STATS_RETENTION_MS,
   maxSamples: DEFAULT_STATS_MAX_SAMPLES,
@@ -47,17 +47,17 @@ export const DEFAULT_MEMORY_STATS_LIMITS: MemoryStatsLimits = {
 };
 
 /**
- * Heap per sample, measured (bench/memory-stats-cost.ts: 30–34 bytes): 16 bytes of doubles and
- * 8 of eviction-queue slot, plus the spare capacity of the arrays and of the queue (a power of two:
- * 4,194,304 slots at the default 4,000,000 samples).
+ * Memory per sample, measured (bench/memory-stats-cost.ts: 27–28 bytes): 16 bytes of doubles in
+ * the V8 heap and 4 of eviction-queue entry outside it, plus the spare capacity of the arrays and
+ * of the queue (a power of two: 4,194,304 entries at the default 4,000,000 samples).
  */
-export const BYTES_PER_SAMPLE = 32;
+export const BYTES_PER_SAMPLE = 28;
 /**
- * Heap per series beyond its samples, measured (about 230 bytes): the series, its array, its entry
- * in its worker's map and its share of the worker (about 550 before series held one array, 270
- * before a worker held one map rather than one per metric key).
+ * Heap per series beyond its samples, measured (about 240 bytes): the series, its array, its entry
+ * in its worker's map, its slot (series-slots.ts) and its share of the worker (about 550 before
+ * series held one array, 270 before a worker held one map rather than one per metric key).
  */
-export const BYTES_PER_SERIES = 230;
+export const BYTES_PER_SERIES = 240;
 
 /** How often samples past the retention window are dropped when no report arrives to do it. */
 const SWEEP_INTERVAL_MS = 60_000;

@@ -1,7 +1,9 @@
 /**
  * Series by slot number, so the eviction queue can hold numbers (ring-queue.ts) instead of
  * references. A slot stays with its series while the series is kept, emptied series kept for reuse
- * included; a series let go gives its slot back for the next new one.
+ * included; a series let go gives its slot back for the next new one. The table keeps the length
+ * of the most series ever held at once (16 bytes a slot with the free list, at most maxSeries plus
+ * the 4,096 kept for reuse).
  */
 export class SeriesSlots<T> {
   private readonly items: (T | undefined)[] = [];
