@@ -1,17 +1,21 @@
 // Where muster's memory goes at a large fleet: registers FLEET workers over gRPC (ghz), then
 // runs GetAll 3 × 10 times (h2load), printing RSS and the V8 heap and external memory from
-// /metrics after each step. NODE_ARGS passes flags to muster's node (V8 settings, or
-// --heapsnapshot-signal=SIGUSR2 with SNAPSHOT=1 to write a heap snapshot after registering).
+// /metrics after each step. NODE_ARGS replaces the start script's flags to muster's node (V8
+// settings, or --heapsnapshot-signal=SIGUSR2 with SNAPSHOT=1 to write a heap snapshot after
+// registering; NODE_ARGS=" " for none).
 // Run: npm run bench:build && FLEET=100000 node dist-bench/bench/get-all-memory.js
 import { create } from "@bufbuild/protobuf";
 import { GetAllRequestSchema } from "../src/gen/muster/workers/v1/workers_pb.js";
 import { ghz } from "./lib/ghz.js";
 import { h2loadGrpc } from "./lib/h2load.js";
-import { startMusterProcess } from "./lib/process.js";
+import { startMusterProcess, startScriptNodeFlags } from "./lib/process.js";
 
 const METHOD = (name: string) => `muster.workers.v1.WorkersService/${name}`;
 const FLEET = Number(process.env.FLEET ?? 100_000);
-const NODE_ARGS = (process.env.NODE_ARGS ?? "").split(" ").filter(Boolean);
+const NODE_ARGS =
+  process.env.NODE_ARGS === undefined
+    ? startScriptNodeFlags()
+    : process.env.NODE_ARGS.split(" ").filter(Boolean);
 
 async function memory(url: string): Promise<string> {
   const text = await (await fetch(`${url}/metrics`)).text();

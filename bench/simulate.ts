@@ -6,7 +6,7 @@ import { startInfluxd } from "../test/harness/influxd.js";
 import { startNatsServer } from "../test/harness/nats-server.js";
 import { LatencyHistogram } from "./lib/latency-histogram.js";
 import { cpuPercent, type ProcSample, procSample } from "./lib/proc-usage.js";
-import { type MusterProcess, startMusterProcess } from "./lib/process.js";
+import { type MusterProcess, startMusterProcess, startScriptNodeFlags } from "./lib/process.js";
 import { parseSimArgs, type SimOptions } from "./lib/sim-args.js";
 import { type AgentClient, agentClient } from "./lib/sim-clients.js";
 import { MachineStatsWalk } from "./lib/sim-machine-stats.js";
@@ -85,7 +85,8 @@ async function startTarget(
       );
     }
   }
-  const nodeArgs = options.nodeOptions?.split(" ").filter((a) => a !== "") ?? [];
+  const nodeArgs =
+    options.nodeOptions?.split(" ").filter((a) => a !== "") ?? startScriptNodeFlags();
   const muster: MusterProcess = await startMusterProcess(
     [...flags, ...options.musterFlags],
     nodeArgs,

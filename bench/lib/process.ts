@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import * as net from "node:net";
 import { freePort, waitUntil } from "../../test/harness/server-process.js";
@@ -31,10 +32,25 @@ export interface MusterProcess {
 /** Which build runs: another worktree's dist/main.js lets a run compare old and new side by side. */
 const MUSTER_MAIN = process.env.MUSTER_MAIN ?? "dist/main.js";
 
-/** muster as its own process (dist/main.js on this Node), so its RSS and CPU are its own. */
+/**
+ * The node flags `npm start` runs muster with, read from package.json's start script, so that
+ * the benches measure muster as it is launched by default.
+ */
+export function startScriptNodeFlags(): string[] {
+  const scripts = JSON.parse(readFileSync("package.json", "utf8")).scripts as { start: string };
+  const launch = /\bnode((?: --[^\s]+)*) dist\/main\.js/.exec(scripts.start);
+  if (launch === null)
+    throw new Error(`no "node … dist/main.js" in the start script: ${scripts.start}`);
+  return (launch[1] ?? "").split(" ").filter((flag) => flag !== "");
+}
+
+/**
+ * muster as its own process (dist/main.js on this Node), so its RSS and CPU are its own; with the
+ * start script's node flags unless others are given.
+ */
 export async function startMusterProcess(
   flags: readonly string[],
-  nodeArgs: readonly string[] = [],
+  nodeArgs: readonly string[] = startScriptNodeFlags(),
 ): Promise<MusterProcess> {
   const port = await freePort();
   const child = spawn(

@@ -44,7 +44,8 @@ const USAGE = `npm run simulate -- --agents N [--gpus 4] [--cadence 30s] [--dura
   [--stats influx|memory] [--pid PID] [--access-key K --secret-key S] [--timeout 90s]
   [--churn 0.02] [--ramp 30s] [--progress 5s] [--max-inflight 4000]
   [--connections 256 for clearml, 16 for grpc (h2, many calls per connection)]
-  [--node-options "--max-semi-space-size=16"] [-- extra muster flags]`;
+  [--node-options "FLAGS" for the muster it starts; default: npm start's, "" for none]
+  [-- extra muster flags]`;
 
 /** "30s", "10m", "1h", "500ms" or a bare number of seconds, in milliseconds. */
 export function durationMs(flag: string, text: string): number {
