@@ -24,6 +24,7 @@ import {
 import { BucketAccumulator } from "./aggregate.js";
 import { Int32RingQueue } from "./ring-queue.js";
 import { Series } from "./series.js";
+import { SeriesIndex } from "./series-index.js";
 import { SeriesSlots } from "./series-slots.js";
 
 export interface MemoryStatsLimits {
@@ -65,36 +66,13 @@ const SWEEP_INTERVAL_MS = 60_000;
 interface WorkerData {
   readonly company: string;
   readonly worker: string;
-  /**
-   * seriesKey(metric, variant) → samples. One map per worker: a map per metric key cost a dozen
-   * maps a worker, made again each time the series bound had pushed a worker out.
-   */
-  readonly series: Map<string, WorkerSeries>;
+  /** How many series (activity apart) the index holds for this worker. */
+  seriesCount: number;
   /** One point per report: 1 when it ran a task, 0 when not. */
   activity: WorkerSeries | undefined;
 }
 
 type WorkerSeries = Series<WorkerData>;
-
-/** metric → variant → seriesKey: a report looks up some 30 series, without making a string each. */
-const seriesKeys = new Map<string, Map<string, string>>();
-/** Variants per metric whose keys are kept (list indexes and "total"; lists are bounded too). */
-const KEPT_VARIANTS = 4096;
-
-/** Metric keys are [a-z_]+ (checked against the descriptor); the separator is in none. */
-function seriesKey(metric: string, variant: string): string {
-  let byVariant = seriesKeys.get(metric);
-  if (byVariant === undefined) {
-    byVariant = new Map();
-    seriesKeys.set(metric, byVariant);
-  }
-  let key = byVariant.get(variant);
-  if (key === undefined) {
-    key = `${metric}\u0000${variant}`;
-    if (byVariant.size < KEPT_VARIANTS) byVariant.set(variant, key);
-  }
-  return key;
-}
 
 /**
  * Freed series kept for reuse. At more series than maxSeries every report frees the oldest
@@ -115,6 +93,7 @@ export class MemoryStatsStore implements StatsStore {
   /** One entry per sample held, in arrival order: the slot of the series it was added to. */
   private readonly evictionQueue = new Int32RingQueue();
   private readonly slots = new SeriesSlots<WorkerSeries>();
+  private readonly index = new SeriesIndex<WorkerData, WorkerSeries>();
   private series = 0;
   private readonly sweeper: NodeJS.Timeout;
   private metrics: StoreMetrics | undefined;
@@ -173,7 +152,7 @@ export class MemoryStatsStore implements StatsStore {
     const rows: StatsRow[] = [];
     for (const [worker, data] of this.selectWorkers(query.company, query.workers)) {
       for (const { metric, aggregations } of query.metrics) {
-        const variants = [...data.series.values()].filter((series) => series.metric === metric);
+        const variants = this.index.ofWorker(metric, data);
         if (variants.length === 0) continue;
         if (query.splitByVariant) {
           for (const series of variants) {
@@ -225,8 +204,8 @@ export class MemoryStatsStore implements StatsStore {
     this.enforceLimits();
     const recorded = new Set<string>();
     for (const [, data] of this.selectWorkers(company, workers)) {
-      for (const series of data.series.values()) {
-        if (series.metric !== undefined && series.length > 0) recorded.add(series.metric);
+      for (const metric of this.index.metricsOf(data, (series) => series.length > 0)) {
+        recorded.add(metric);
       }
     }
     return byCategory(recorded);
@@ -262,7 +241,7 @@ export class MemoryStatsStore implements StatsStore {
     }
     let data = workers.get(worker);
     if (data === undefined) {
-      data = { company, worker, series: new Map(), activity: undefined };
+      data = { company, worker, seriesCount: 0, activity: undefined };
       workers.set(worker, data);
     }
     return data;
@@ -276,8 +255,7 @@ export class MemoryStatsStore implements StatsStore {
     time: number,
     value: number,
   ): void {
-    const key = metric === undefined ? undefined : seriesKey(metric, variant);
-    const existing = key === undefined ? data.activity : data.series.get(key);
+    const existing = metric === undefined ? data.activity : this.index.get(metric, variant, data);
     if (existing !== undefined) {
       if (existing.put(time, value)) this.evictionQueue.push(existing.slot);
       return;
@@ -291,14 +269,19 @@ export class MemoryStatsStore implements StatsStore {
     }
     this.series++;
     this.evictionQueue.push(series.slot);
-    if (key === undefined) data.activity = series;
-    else data.series.set(key, series);
+    if (metric === undefined) {
+      data.activity = series;
+    } else {
+      this.index.set(metric, variant, data, series);
+      data.seriesCount++;
+    }
   }
 
   /**
    * Drops the oldest samples until a new series fits under maxSeries. Stops (and the new
-   * series' sample is dropped) rather than eat into the worker being written: its maps are in
-   * use, and one report holding more series than the limit cannot be kept whole anyway.
+   * series' sample is dropped) rather than eat into the worker being written: emptied, it would be
+   * forgotten mid-report, and one report holding more series than the limit cannot be kept whole
+   * anyway.
    */
   private makeRoomForSeries(writing: WorkerData): boolean {
     let dropped = 0;
@@ -364,9 +347,8 @@ export class MemoryStatsStore implements StatsStore {
     this.series--;
     if (series.metric === undefined) {
       if (data.activity === series) data.activity = undefined;
-    } else {
-      const key = seriesKey(series.metric, series.variant);
-      if (data.series.get(key) === series) data.series.delete(key);
+    } else if (this.index.delete(series.metric, series.variant, data, series)) {
+      data.seriesCount--;
     }
     // Nothing else holds an empty series: its last eviction-queue entry was just taken, and
     // queries read series synchronously.
@@ -380,7 +362,7 @@ export class MemoryStatsStore implements StatsStore {
   }
 
   private forgetIfEmpty(data: WorkerData): void {
-    if (data.activity !== undefined || data.series.size > 0) return;
+    if (data.activity !== undefined || data.seriesCount > 0) return;
     const workers = this.companies.get(data.company);
     if (workers?.get(data.worker) === data) workers.delete(data.worker);
     if (workers?.size === 0) this.companies.delete(data.company);
