@@ -54,11 +54,11 @@ export const DEFAULT_MEMORY_STATS_LIMITS: MemoryStatsLimits = {
  */
 export const BYTES_PER_SAMPLE = 28;
 /**
- * Heap per series beyond its samples, measured (about 240 bytes): the series, its array, its entry
- * in its worker's map, its slot (series-slots.ts) and its share of the worker (about 550 before
+ * Heap per series beyond its samples, measured (about 230 bytes): the series, its array, its entry
+ * in the series index, its slot (series-slots.ts) and its share of the worker (about 550 before
  * series held one array, 270 before a worker held one map rather than one per metric key).
  */
-export const BYTES_PER_SERIES = 240;
+export const BYTES_PER_SERIES = 230;
 
 /** How often samples past the retention window are dropped when no report arrives to do it. */
 const SWEEP_INTERVAL_MS = 60_000;
