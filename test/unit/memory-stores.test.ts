@@ -155,6 +155,7 @@ describe("memory stats store forgets workers", () => {
       // No report arrives: the periodic sweep (called here by hand) drops them.
       store.sweep();
       expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([0, 0, 0]);
+      expect(store.indexedVariants).toBe(0);
       // A reader sweeps too, and the store still works afterwards.
       await report(store, "again", clock.now());
       clock.advance(60_001);

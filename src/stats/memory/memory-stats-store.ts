@@ -117,6 +117,11 @@ export class MemoryStatsStore implements StatsStore {
     return this.series;
   }
 
+  /** Variants the series index holds; lets tests check that it lets go of them. */
+  get indexedVariants(): number {
+    return this.index.variantCount;
+  }
+
   /** Workers with any sample held, over all companies; lets tests check that none is kept. */
   get workerCount(): number {
     let count = 0;

@@ -4,8 +4,9 @@
  * where each report replaces the oldest workers' series with its own, those maps' tables were
  * half of what every report left for the old generation to collect (bench/simulate.ts at 50,000
  * embedded agents, the inspector's sampling heap profiler). These maps are few, each about the
- * size of the fleet, and keep their size while workers come and go. Metrics and variants (list
- * indexes and "total") come from the schema and bounded lists, so their maps are kept once made.
+ * size of the fleet, and keep their size while workers come and go. A variant's map goes when its
+ * last worker does, so that one worker that reported a long list (up to 1,024 items) does not
+ * leave every query walking a thousand empty maps for each worker it reads.
  */
 export class SeriesIndex<Worker extends object, S> {
   private readonly byMetric = new Map<string, Map<string, Map<Worker, S>>>();
@@ -30,10 +31,19 @@ export class SeriesIndex<Worker extends object, S> {
 
   /** Removes the worker's series of this metric and variant if it is `series`; true when it was. */
   delete(metric: string, variant: string, worker: Worker, series: S): boolean {
-    const byWorker = this.byMetric.get(metric)?.get(variant);
+    const byVariant = this.byMetric.get(metric);
+    const byWorker = byVariant?.get(variant);
     if (byWorker?.get(worker) !== series) return false;
     byWorker.delete(worker);
+    if (byWorker.size === 0) byVariant?.delete(variant);
     return true;
+  }
+
+  /** Variants with a series held, over all metrics; lets tests check that none is left behind. */
+  get variantCount(): number {
+    let count = 0;
+    for (const byVariant of this.byMetric.values()) count += byVariant.size;
+    return count;
   }
 
   /** The worker's series of `metric`, in the order their variants were first seen. */
