@@ -374,8 +374,8 @@ export class WorkersServiceImpl implements WorkersApi {
         registerTime: now,
         lastActivityTime: now,
         registerTimeout: timeoutSeconds > 0 ? timeoutSeconds : this.options.defaultTimeoutSeconds,
-        // join() makes one flat string; a template literal left a rope of three more (80 bytes
-        // a stored worker instead of 48: bench/fleet-heap.ts).
+        // join() makes one flat string; a template literal kept a rope (a concatenated string)
+        // beside the flat one it was read as: 80 bytes a stored worker instead of 48.
         key: [company, user, workerId].join("/"),
       }),
     );

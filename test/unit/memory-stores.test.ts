@@ -156,6 +156,8 @@ describe("memory stats store forgets workers", () => {
       store.sweep();
       expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([0, 0, 0]);
       expect(store.indexedVariants).toBe(0);
+      // Only the emptied series kept for reuse (at most 4,096) keep a slot number.
+      expect(store.heldSlots).toBe(4096);
       // A reader sweeps too, and the store still works afterwards.
       await report(store, "again", clock.now());
       clock.advance(60_001);

@@ -117,6 +117,11 @@ export class MemoryStatsStore implements StatsStore {
     return this.series;
   }
 
+  /** Series numbered in the slot table; lets tests check that series let go give theirs back. */
+  get heldSlots(): number {
+    return this.slots.size;
+  }
+
   /** Variants the series index holds; lets tests check that it lets go of them. */
   get indexedVariants(): number {
     return this.index.variantCount;

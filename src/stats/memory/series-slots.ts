@@ -26,7 +26,7 @@ export class SeriesSlots<T> {
     this.free.push(slot);
   }
 
-  /** Slots taken and not released; lets tests check that letting series go gives them back. */
+  /** Slots taken and not released. */
   get size(): number {
     return this.items.length - this.free.length;
   }
