@@ -158,7 +158,7 @@ describe("NATS presence store", () => {
       }
     });
     try {
-      for (let round = 0; round < 10; round++) {
+      for (let round = 0; round < 30; round++) {
         const b = await openNatsPresenceStore({ url: server.url, bucket, clock: systemClock });
         const seen = (await b.list("default")).length;
         await b.close();

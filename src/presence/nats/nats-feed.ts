@@ -48,8 +48,11 @@ export async function startFeed(
   const { num_pending: initial } = await consumer.info(true);
   // Read only once the consumer exists: its initial load is the last message of each key as of
   // its creation, delivered in sequence order, so a message at or past this sequence means that
-  // load is complete. Read before, a key written in between (its last message after this
-  // sequence) could still be pending when an earlier key's message said ready.
+  // load is over. Read before, a key written in between (its last message after this sequence)
+  // could still be pending when an earlier key's message said ready. Over is not complete,
+  // though: a key rewritten after this read loses its old message (one per key) before the load
+  // reaches it, and its new one comes later still. So ready also waits until nothing is pending:
+  // then every key's current message has been handed over.
   const { state } = await jsm.streams.info(stream);
   let markReady = () => {};
   const ready = new Promise<void>((resolve) => {
@@ -67,7 +70,7 @@ export async function startFeed(
       } catch (error) {
         log.warn({ err: error, subject: msg.subject }, "presence: skipped an unreadable entry");
       }
-      if (msg.info.pending === 0 || msg.seq >= state.last_seq) markReady();
+      if (msg.info.pending === 0 && msg.seq >= state.last_seq) markReady();
     },
   });
   return {
