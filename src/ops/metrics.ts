@@ -5,7 +5,7 @@
  * the process and Node runtime metrics of prom-client's collectDefaultMetrics.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { StoreMetrics } from "../core/store-health.js";
+import type { SamplesDroppedReason, StoreMetrics } from "../core/store-health.js";
 import type { Health } from "./health.js";
 
 /** One finished call, as metrics and the request log see it. */
@@ -111,11 +111,19 @@ export function createMetrics(options: {
     help: "Writes to InfluxDB that failed",
     registers,
   });
-  const droppedSamples = new Counter({
+  // Tallied as plain numbers and handed to the counter when scraped: at its series bound the memory
+  // stats store reports a drop per series it frees, dozens per status report, and a labelled
+  // inc() was 2 % of muster's CPU (bench/simulate.ts at 50,000 embedded agents).
+  const droppedTally = new Map<SamplesDroppedReason, number>();
+  new Counter({
     name: "muster_memory_stats_dropped_samples_total",
     help: "Samples the memory stats store dropped: past --stats-retention, or to stay under --stats-max-samples or --stats-max-series (then history is shorter than the retention)",
     labelNames: ["reason"] as const,
     registers,
+    collect() {
+      for (const [reason, count] of droppedTally) this.inc({ reason }, count);
+      droppedTally.clear();
+    },
   });
   const batchLines = new Histogram({
     name: "muster_influx_write_batch_lines",
@@ -157,7 +165,9 @@ export function createMetrics(options: {
         batchLines.observe(lines);
         batchLatency.observe(seconds);
       },
-      samplesDropped: (reason, count) => droppedSamples.inc({ reason }, count),
+      samplesDropped: (reason, count) => {
+        droppedTally.set(reason, (droppedTally.get(reason) ?? 0) + count);
+      },
     },
     call(record) {
       const { protocol, method, code } = record;

@@ -23,8 +23,9 @@ import {
 } from "../../core/store-health.js";
 import { BucketAccumulator } from "./aggregate.js";
 import { Int32RingQueue } from "./ring-queue.js";
-import { Series } from "./series.js";
-import { SeriesIndex } from "./series-index.js";
+import { ACTIVITY_KEY, Series } from "./series.js";
+import { SeriesKeys } from "./series-keys.js";
+import { SeriesList } from "./series-list.js";
 import { SeriesSlots } from "./series-slots.js";
 
 export interface MemoryStatsLimits {
@@ -55,8 +56,8 @@ export const DEFAULT_MEMORY_STATS_LIMITS: MemoryStatsLimits = {
 export const BYTES_PER_SAMPLE = 28;
 /**
  * Heap per series beyond its samples, measured (about 230 bytes): the series, its array, its entry
- * in the series index, its slot (series-slots.ts) and its share of the worker (about 550 before
- * series held one array, 270 before a worker held one map rather than one per metric key).
+ * in its worker's series list, its slot (series-slots.ts) and its share of the worker (about 550
+ * before series held one array, 270 before a worker held one map rather than one per metric key).
  */
 export const BYTES_PER_SERIES = 230;
 
@@ -66,8 +67,8 @@ const SWEEP_INTERVAL_MS = 60_000;
 interface WorkerData {
   readonly company: string;
   readonly worker: string;
-  /** How many series (activity apart) the index holds for this worker. */
-  seriesCount: number;
+  /** The worker's series, its activity apart. */
+  readonly series: SeriesList<WorkerSeries>;
   /** One point per report: 1 when it ran a task, 0 when not. */
   activity: WorkerSeries | undefined;
 }
@@ -93,7 +94,7 @@ export class MemoryStatsStore implements StatsStore {
   /** One entry per sample held, in arrival order: the slot of the series it was added to. */
   private readonly evictionQueue = new Int32RingQueue();
   private readonly slots = new SeriesSlots<WorkerSeries>();
-  private readonly index = new SeriesIndex<WorkerData, WorkerSeries>();
+  private readonly keys = new SeriesKeys();
   private series = 0;
   private readonly sweeper: NodeJS.Timeout;
   private metrics: StoreMetrics | undefined;
@@ -120,11 +121,6 @@ export class MemoryStatsStore implements StatsStore {
   /** Series numbered in the slot table; lets tests check that series let go give theirs back. */
   get heldSlots(): number {
     return this.slots.size;
-  }
-
-  /** Variants the series index holds; lets tests check that it lets go of them. */
-  get indexedVariants(): number {
-    return this.index.variantCount;
   }
 
   /** Workers with any sample held, over all companies; lets tests check that none is kept. */
@@ -162,13 +158,14 @@ export class MemoryStatsStore implements StatsStore {
     const rows: StatsRow[] = [];
     for (const [worker, data] of this.selectWorkers(query.company, query.workers)) {
       for (const { metric, aggregations } of query.metrics) {
-        const variants = this.index.ofWorker(metric, data);
+        const variants = this.seriesOf(data, metric);
         if (variants.length === 0) continue;
         if (query.splitByVariant) {
           for (const series of variants) {
             const buckets = new BucketAccumulator(intervalMs);
             series.forEachInRange(fromMs, toMs, (t, v) => buckets.add(t, v));
-            rows.push(...buckets.rows(worker, metric, series.variant, aggregations));
+            const variant = this.keys.variantOf(series.key);
+            rows.push(...buckets.rows(worker, metric, variant, aggregations));
           }
         } else {
           const buckets = new BucketAccumulator(intervalMs);
@@ -214,8 +211,8 @@ export class MemoryStatsStore implements StatsStore {
     this.enforceLimits();
     const recorded = new Set<string>();
     for (const [, data] of this.selectWorkers(company, workers)) {
-      for (const metric of this.index.metricsOf(data, (series) => series.length > 0)) {
-        recorded.add(metric);
+      for (const series of data.series.values()) {
+        if (series.length > 0) recorded.add(this.keys.metricOf(series.key));
       }
     }
     return byCategory(recorded);
@@ -228,6 +225,15 @@ export class MemoryStatsStore implements StatsStore {
   /** Process memory is always there. */
   async ready(): Promise<Readiness> {
     return READY;
+  }
+
+  /** The worker's series of `metric`, in the order their variants were first seen. */
+  private seriesOf(data: WorkerData, metric: string): WorkerSeries[] {
+    const found: WorkerSeries[] = [];
+    for (const series of data.series.values()) {
+      if (this.keys.metricOf(series.key) === metric) found.push(series);
+    }
+    return found.sort((a, b) => a.key - b.key);
   }
 
   /** The requested workers that have data (all of the company's when none named), by id. */
@@ -251,7 +257,7 @@ export class MemoryStatsStore implements StatsStore {
     }
     let data = workers.get(worker);
     if (data === undefined) {
-      data = { company, worker, seriesCount: 0, activity: undefined };
+      data = { company, worker, series: new SeriesList(), activity: undefined };
       workers.set(worker, data);
     }
     return data;
@@ -265,26 +271,23 @@ export class MemoryStatsStore implements StatsStore {
     time: number,
     value: number,
   ): void {
-    const existing = metric === undefined ? data.activity : this.index.get(metric, variant, data);
+    const key = metric === undefined ? ACTIVITY_KEY : this.keys.numberOf(metric, variant);
+    const existing = key === ACTIVITY_KEY ? data.activity : data.series.get(key);
     if (existing !== undefined) {
       if (existing.put(time, value)) this.evictionQueue.push(existing.slot);
       return;
     }
     if (!this.makeRoomForSeries(data)) return;
     const spare = this.spare.pop();
-    let series = spare?.reuse(data, metric, variant, time, value);
+    let series = spare?.reuse(data, key, time, value);
     if (series === undefined) {
-      series = new Series(data, metric, variant, time, value);
+      series = new Series(data, key, time, value);
       series.slot = this.slots.take(series);
     }
     this.series++;
     this.evictionQueue.push(series.slot);
-    if (metric === undefined) {
-      data.activity = series;
-    } else {
-      this.index.set(metric, variant, data, series);
-      data.seriesCount++;
-    }
+    if (key === ACTIVITY_KEY) data.activity = series;
+    else data.series.add(series);
   }
 
   /**
@@ -355,10 +358,10 @@ export class MemoryStatsStore implements StatsStore {
   private forget(series: WorkerSeries): void {
     const data = series.owner;
     this.series--;
-    if (series.metric === undefined) {
+    if (series.key === ACTIVITY_KEY) {
       if (data.activity === series) data.activity = undefined;
-    } else if (this.index.delete(series.metric, series.variant, data, series)) {
-      data.seriesCount--;
+    } else {
+      data.series.remove(series);
     }
     // Nothing else holds an empty series: its last eviction-queue entry was just taken, and
     // queries read series synchronously.
@@ -372,7 +375,7 @@ export class MemoryStatsStore implements StatsStore {
   }
 
   private forgetIfEmpty(data: WorkerData): void {
-    if (data.activity !== undefined || data.seriesCount > 0) return;
+    if (data.activity !== undefined || data.series.size > 0) return;
     const workers = this.companies.get(data.company);
     if (workers?.get(data.worker) === data) workers.delete(data.worker);
     if (workers?.size === 0) this.companies.delete(data.company);

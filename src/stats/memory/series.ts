@@ -4,21 +4,25 @@
  *
  * Memory: one array of doubles, time and value interleaved ([t0, v0, t1, v1, …]), so a series is
  * this object and one backing store; it starts exactly as big as its first sample (V8 gives an
- * empty array 17 slots on its first push). The series knows its owner and names so the store can
+ * empty array 17 slots on its first push). The series knows its owner and key so the store can
  * free it, and its worker, once its last sample goes.
  */
+/** The key of a worker's activity series, which no metric and variant have. */
+export const ACTIVITY_KEY = -1;
+
 export class Series<Owner> {
   private data: number[];
   /** Index (into `data`, always even) of the oldest kept sample's time. */
   private start = 0;
   /** The store's number for this series, which its eviction queue holds (series-slots.ts). */
   slot = -1;
+  /** Its place in its worker's series list (series-list.ts). */
+  listIndex = -1;
 
   constructor(
     public owner: Owner,
-    /** The metric key; undefined for a worker's activity series. */
-    public metric: string | undefined,
-    public variant: string,
+    /** The metric and variant's number (series-keys.ts); ACTIVITY_KEY for a worker's activity. */
+    public key: number,
     time: number,
     value: number,
   ) {
@@ -33,19 +37,17 @@ export class Series<Owner> {
     if (this.length > 0) throw new Error("only an empty series can be released");
     // Nothing reads a released series' owner: reuse() sets it before the series is used again.
     this.owner = undefined as Owner;
-    this.metric = undefined;
-    this.variant = "";
   }
 
   /**
-   * This emptied series, made over as `new Series(owner, metric, variant, time, value)` would make
-   * it, keeping its array (cut to the one sample).
+   * This emptied series, made over as `new Series(owner, key, time, value)` would make it, keeping
+   * its array (cut to the one sample).
    */
-  reuse(owner: Owner, metric: string | undefined, variant: string, time: number, value: number) {
+  reuse(owner: Owner, key: number, time: number, value: number) {
     if (this.length > 0) throw new Error("only an empty series can be reused");
     this.owner = owner;
-    this.metric = metric;
-    this.variant = variant;
+    this.key = key;
+    this.listIndex = -1;
     this.start = 0;
     if (this.data.length < 2) {
       this.data = [time, value];
