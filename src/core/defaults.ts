@@ -12,8 +12,8 @@ export const DEFAULT_STATS_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 /**
  * Memory stats store: at most this many samples (about 28 bytes each, measured in
- * bench/memory-stats-cost.ts), and at most this many series (about 230 bytes each beyond their
- * samples; 100,000 is 3,800 four-GPU nodes): about 135 MB together, keeping muster under 256 MB.
+ * bench/memory-stats-cost.ts), and at most this many series (about 190 bytes each beyond their
+ * samples; 100,000 is 3,800 four-GPU nodes): about 131 MB together, keeping muster under 256 MB.
  */
 export const DEFAULT_STATS_MAX_SAMPLES = 4_000_000;
 export const DEFAULT_STATS_MAX_SERIES = 100_000;

@@ -41,7 +41,7 @@ export interface MemoryStatsLimits {
   readonly maxSeries: number;
 }
 
-/** The defaults hold samples and series in about 135 MB (BENCHMARKS.md, memory stats cost). */
+/** The defaults hold samples and series in about 131 MB (BENCHMARKS.md, memory stats cost). */
 export const DEFAULT_MEMORY_STATS_LIMITS: MemoryStatsLimits = {
   retentionMs: DEFAULT_STATS_RETENTION_MS,
   maxSamples: DEFAULT_STATS_MAX_SAMPLES,
@@ -55,11 +55,12 @@ export const DEFAULT_MEMORY_STATS_LIMITS: MemoryStatsLimits = {
  */
 export const BYTES_PER_SAMPLE = 28;
 /**
- * Heap per series beyond its samples, measured (about 230 bytes): the series, its array, its entry
+ * Heap per series beyond its samples, measured (about 190 bytes): the series, its array, its entry
  * in its worker's series list, its slot (series-slots.ts) and its share of the worker (about 550
- * before series held one array, 270 before a worker held one map rather than one per metric key).
+ * before series held one array, 270 before a worker held one map rather than one per metric key,
+ * 230 before series were listed per worker rather than in fleet-sized maps).
  */
-export const BYTES_PER_SERIES = 230;
+export const BYTES_PER_SERIES = 190;
 
 /** How often samples past the retention window are dropped when no report arrives to do it. */
 const SWEEP_INTERVAL_MS = 60_000;
