@@ -1,4 +1,4 @@
-import { reflect } from "@bufbuild/protobuf/reflect";
+import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 import { type MachineStats, MachineStatsSchema } from "../gen/muster/workers/v1/types_pb.js";
 
 /** One value of a status report's machine_stats, named as ClearML names it. */
@@ -27,27 +27,57 @@ export function isMetricKey(key: string): boolean {
   return metricKeySet.has(key);
 }
 
+/** A machine_stats field as samples name it, read from the descriptor once. */
+interface StatsField {
+  readonly localName: string;
+  readonly metric: string;
+  readonly category: string;
+  readonly list: boolean;
+  /** A scalar without explicit presence counts as unset at 0, as reflect's isSet() has it. */
+  readonly implicitPresence: boolean;
+}
+
+const STATS_FIELDS: readonly StatsField[] = MachineStatsSchema.fields.flatMap((field) =>
+  field.fieldKind === "list" || field.fieldKind === "scalar"
+    ? [
+        {
+          localName: field.localName,
+          metric: field.name,
+          category: categoryOf(field.name),
+          list: field.fieldKind === "list",
+          implicitPresence: field.presence === FeatureSet_FieldPresence.IMPLICIT,
+        },
+      ]
+    : [],
+);
+
+/**
+ * List indexes as variant names ("0", "1", …), each made once: a report's samples then share
+ * their strings with every other report's instead of making a string per sample (and the stores
+ * look them up without hashing a new string). Lists are at most 1,024 items (the protos' rules).
+ */
+const INDEX_NAMES = Array.from({ length: 1024 }, (_, i) => String(i));
+
 /** Flattens machine_stats into samples. Zeros are kept: 0 % CPU is a measurement. */
 export function samplesOf(stats: MachineStats | undefined): Sample[] {
   if (stats === undefined) return [];
   const samples: Sample[] = [];
-  const message = reflect(MachineStatsSchema, stats);
-  for (const field of MachineStatsSchema.fields) {
-    if (!message.isSet(field)) continue;
-    const category = categoryOf(field.name);
-    if (field.fieldKind === "list") {
-      const list = message.get(field);
-      for (let i = 0; i < list.size; i++) {
-        samples.push({
-          category,
-          metric: field.name,
-          variant: String(i),
-          value: Number(list.get(i)),
-        });
+  // Read as plain properties, which protobuf-es messages are: reflect() wrapped the message and each
+  // list on every report (1.3 % of muster's CPU at 50,000 embedded agents).
+  const fields = stats as unknown as Readonly<
+    Record<string, number | readonly number[] | undefined>
+  >;
+  for (const { localName, metric, category, list, implicitPresence } of STATS_FIELDS) {
+    const value = fields[localName];
+    if (value === undefined || (implicitPresence && value === 0)) continue;
+    if (list) {
+      const items = value as readonly number[];
+      for (let i = 0; i < items.length; i++) {
+        const variant = INDEX_NAMES[i] ?? String(i);
+        samples.push({ category, metric, variant, value: Number(items[i]) });
       }
-    } else if (field.fieldKind === "scalar") {
-      const value = Number(message.get(field));
-      samples.push({ category, metric: field.name, variant: SCALAR_VARIANT, value });
+    } else {
+      samples.push({ category, metric, variant: SCALAR_VARIANT, value: Number(value) });
     }
   }
   return samples;

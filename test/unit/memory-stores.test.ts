@@ -435,3 +435,65 @@ describe("status reports and stored records", () => {
       expect(a?.user?.id).toBe(DEFAULT_IDENTITY.user);
     }));
 });
+
+describe("memory stats store, a worker with long lists", () => {
+  it("keeps and answers thousands of series of one worker, and frees them all", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const store = new MemoryStatsStore(clock, {
+      retentionMs: 60_000,
+      maxSamples: 1e9,
+      maxSeries: 1e9,
+    });
+    try {
+      const lists = ["cpu_usage", "gpu_usage", "gpu_temperature"];
+      for (const offset of [0, 1]) {
+        await store.record({
+          company: "c",
+          worker: "big",
+          task: undefined,
+          timeMs: clock.now() - 10_000 + offset * 5_000,
+          samples: lists.flatMap((metric) =>
+            Array.from({ length: 1024 }, (_, i) => ({
+              category: metric.split("_")[0] as string,
+              metric,
+              variant: String(i),
+              value: i + offset,
+            })),
+          ),
+        });
+      }
+      // Beside it, a worker of a few series: its lookups are unaffected by the other's.
+      await report(store, "small", clock.now() - 1_000);
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([
+        2,
+        3 * 1024 + 1 + 4,
+        2 * (3 * 1024 + 1) + 4,
+      ]);
+      const range = bucketRange(clock.now() / 1000 - 100, clock.now() / 1000, 100, 100);
+      const rows = await collect(
+        store.stats({
+          company: "c",
+          workers: ["big"],
+          range,
+          metrics: [{ metric: "gpu_usage", aggregations: [Aggregation.MAX] }],
+          splitByVariant: true,
+        }),
+      );
+      expect(rows).toHaveLength(1024);
+      expect(rows.map((r) => [r.variant, r.value]).slice(1020)).toEqual([
+        ["1020", 1021],
+        ["1021", 1022],
+        ["1022", 1023],
+        ["1023", 1024],
+      ]);
+      expect((await store.metricKeys("c", ["big"])).flatMap((c) => c.metricKeys).sort()).toEqual(
+        [...lists].sort(),
+      );
+      clock.advance(60_001);
+      store.sweep();
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([0, 0, 0]);
+    } finally {
+      await store.close();
+    }
+  });
+});

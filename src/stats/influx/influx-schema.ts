@@ -100,19 +100,29 @@ export function reportLines(report: Report): string[] {
 }
 
 /**
- * Field keys from a small fixed vocabulary (metric keys × list indexes), escaped once each.
- * Bounded all the same: emptied if it ever holds more than VOCABULARY_LIMIT entries.
+ * Field keys from a small fixed vocabulary (metric keys × list indexes), escaped once each and
+ * found by metric, then variant: the samples' strings are shared by every report
+ * (core/machine-stats.ts), so no key string is built per sample to look it up. Bounded all the
+ * same: emptied if it ever holds more than VOCABULARY_LIMIT entries.
  */
-const vocabulary = new Map<string, string>();
+const vocabulary = new Map<string, Map<string, string>>();
+let vocabularySize = 0;
 const VOCABULARY_LIMIT = 4096;
 
 function fieldKey(metric: string, variant: string): string {
-  const field = statsField(metric, variant);
-  let key = vocabulary.get(field);
-  if (key === undefined) {
-    if (vocabulary.size >= VOCABULARY_LIMIT) vocabulary.clear();
-    key = escapeKey(field);
-    vocabulary.set(field, key);
+  const known = vocabulary.get(metric)?.get(variant);
+  if (known !== undefined) return known;
+  if (vocabularySize >= VOCABULARY_LIMIT) {
+    vocabulary.clear();
+    vocabularySize = 0;
   }
+  let byVariant = vocabulary.get(metric);
+  if (byVariant === undefined) {
+    byVariant = new Map();
+    vocabulary.set(metric, byVariant);
+  }
+  const key = escapeKey(statsField(metric, variant));
+  byVariant.set(variant, key);
+  vocabularySize++;
   return key;
 }
