@@ -122,6 +122,10 @@ describe("memory stats store limits", () => {
   });
 });
 
+/** A store that keeps a minute of samples, with no other bound. */
+const minuteStore = (clock: ManualClock) =>
+  new MemoryStatsStore(clock, { retentionMs: 60_000, maxSamples: 1e9, maxSeries: 1e9 });
+
 /** A report of an activity point and three samples: four series of the worker. */
 const report = (store: MemoryStatsStore, worker: string, timeMs: number, company = "c") =>
   store.record({
@@ -139,11 +143,7 @@ const report = (store: MemoryStatsStore, worker: string, timeMs: number, company
 describe("memory stats store forgets workers", () => {
   it("frees every worker and series once their samples pass the retention window", async () => {
     const clock = new ManualClock(1_000_000_000);
-    const store = new MemoryStatsStore(clock, {
-      retentionMs: 60_000,
-      maxSamples: 1e9,
-      maxSeries: 1e9,
-    });
+    const store = minuteStore(clock);
     try {
       for (let i = 0; i < 5000; i++) {
         await report(store, `worker-${i}`, clock.now(), i % 2 === 0 ? "a" : "b");
@@ -260,11 +260,7 @@ describe("memory stats store forgets workers", () => {
 
   it("keeps samples and eviction apart when series let go give their numbers to new ones", async () => {
     const clock = new ManualClock(1_000_000_000);
-    const store = new MemoryStatsStore(clock, {
-      retentionMs: 60_000,
-      maxSamples: 1e9,
-      maxSeries: 1e9,
-    });
+    const store = minuteStore(clock);
     try {
       // 20,000 series freed at once: a few thousand are kept for reuse, the rest give back their
       // slot numbers, which the next series take while older series' samples are still queued.
@@ -439,11 +435,7 @@ describe("status reports and stored records", () => {
 describe("memory stats store, a worker with long lists", () => {
   it("keeps and answers thousands of series of one worker, and frees them all", async () => {
     const clock = new ManualClock(1_000_000_000);
-    const store = new MemoryStatsStore(clock, {
-      retentionMs: 60_000,
-      maxSamples: 1e9,
-      maxSeries: 1e9,
-    });
+    const store = minuteStore(clock);
     try {
       const lists = ["cpu_usage", "gpu_usage", "gpu_temperature"];
       for (const offset of [0, 1]) {
