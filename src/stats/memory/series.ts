@@ -1,3 +1,6 @@
+/** The key of a worker's activity series, which no metric and variant have. */
+export const ACTIVITY_KEY = -1;
+
 /**
  * Samples of one series in time order, with at most one value per timestamp (a second write at the
  * same time replaces the first). Oldest samples are dropped from the front by moving `start`.
@@ -7,9 +10,6 @@
  * empty array 17 slots on its first push). The series knows its owner and key so the store can
  * free it, and its worker, once its last sample goes.
  */
-/** The key of a worker's activity series, which no metric and variant have. */
-export const ACTIVITY_KEY = -1;
-
 export class Series<Owner> {
   private data: number[];
   /** Index (into `data`, always even) of the oldest kept sample's time. */
