@@ -34,7 +34,6 @@ export class MemoryPresenceStore implements PresenceStore {
   readonly backend = "memory";
   private readonly companies = new Map<string, CompanyEntries<Entry>>();
   private readonly deadlines = new DeadlineHeap<Entry>();
-  private entryCount = 0;
   private readonly listeners = new Listeners();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -71,7 +70,6 @@ export class MemoryPresenceStore implements PresenceStore {
         heapIndex: NOT_IN_HEAP,
       };
       company.add(added);
-      this.entryCount++;
       this.deadlines.set(added, deadlineMs(record));
     }
     this.listeners.emit(key.company, {
@@ -123,7 +121,7 @@ export class MemoryPresenceStore implements PresenceStore {
 
   liveCount(): number {
     this.dropExpired();
-    return this.entryCount;
+    return this.size;
   }
 
   /** Watches not yet stopped; lets tests check that a client going away ends its watch. */
@@ -133,14 +131,15 @@ export class MemoryPresenceStore implements PresenceStore {
 
   /** Entries held, live or not yet swept; lets tests check that expiry frees memory. */
   get size(): number {
-    return this.entryCount;
+    let count = 0;
+    for (const company of this.companies.values()) count += company.size;
+    return count;
   }
 
   private delete(entry: Entry, reason: LeftReason): void {
     const company = this.companies.get(entry.company);
     if (company === undefined || !company.delete(entry)) return;
     if (company.size === 0) this.companies.delete(entry.company);
-    this.entryCount--;
     this.deadlines.delete(entry);
     this.listeners.emit(entry.company, { kind: "left", record: entry.record, reason });
   }
