@@ -313,6 +313,49 @@ describe("memory stats store forgets workers", () => {
     }
   });
 
+  it("files a freed worker's reused data under the next worker's company and id", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const store = new MemoryStatsStore(clock, {
+      retentionMs: 60_000,
+      maxSamples: 1e9,
+      maxSeries: 8,
+    });
+    try {
+      // Four series a worker, two workers held: each report frees the oldest worker, whose data
+      // the next one (of the other company) takes over.
+      for (let i = 0; i < 20; i++) {
+        await report(store, `w-${i}`, clock.now() + i, i % 2 === 0 ? "even" : "odd");
+      }
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([2, 8, 8]);
+      const held = async (company: string, workers: string[]) =>
+        (
+          await collect(
+            store.stats({
+              company,
+              workers,
+              range: bucketRange(clock.now() / 1000 - 100, clock.now() / 1000 + 100, 100, 100),
+              metrics: [{ metric: "memory_used", aggregations: [Aggregation.MAX] }],
+              splitByVariant: false,
+            }),
+          )
+        ).map((row) => row.worker);
+      expect(await held("even", [])).toEqual(["w-18"]);
+      expect(await held("odd", [])).toEqual(["w-19"]);
+      // Ids a reused object used to have are nowhere.
+      expect(await held("even", ["w-16", "w-17", "w-19"])).toEqual([]);
+      expect(await held("odd", ["w-17", "w-18"])).toEqual([]);
+      // Forgotten by their company's map too: both companies empty out at the retention window.
+      clock.advance(60_100);
+      store.sweep();
+      expect([store.workerCount, store.seriesCount, store.sampleCount]).toEqual([0, 0, 0]);
+      await report(store, "w-late", clock.now(), "odd");
+      expect(await held("odd", [])).toEqual(["w-late"]);
+      expect(await held("even", [])).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("drops a new series' sample rather than a report's own, when one report exceeds maxSeries", async () => {
     const clock = new ManualClock(1_000_000_000);
     const store = new MemoryStatsStore(clock, { retentionMs: 1e12, maxSamples: 1e9, maxSeries: 2 });

@@ -61,4 +61,22 @@ describe("SeriesList", () => {
     for (const [i, s] of all.entries()) expect(list.get(s.key)).toBe(i % 2 === 0 ? undefined : s);
     for (const [i, s] of list.values().entries()) expect(s.listIndex).toBe(i);
   });
+
+  it("keeps its array's room when emptied, and takes new series into it", () => {
+    const list = new SeriesList<ListedSeries & { name: string }>();
+    const head = series(0);
+    const first = [head, ...Array.from({ length: 29 }, (_, i) => series(i + 1))];
+    for (const s of first) list.add(s);
+    const room = list.capacity;
+    for (const s of first) expect(list.remove(s)).toBe(true);
+    expect([list.size, list.capacity, list.values()]).toEqual([0, room, []]);
+    expect(list.get(0)).toBeUndefined();
+    const next = Array.from({ length: 30 }, (_, i) => series(100 + i, `n${i}`));
+    for (const s of next) list.add(s);
+    expect(list.capacity).toBe(room);
+    expect(list.values()).toEqual(next);
+    expect(list.get(129)).toBe(next[29]);
+    // A series of the first round, though its index is in range again, is not held.
+    expect(list.remove(head)).toBe(false);
+  });
 });

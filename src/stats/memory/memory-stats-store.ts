@@ -66,8 +66,9 @@ export const BYTES_PER_SERIES = 190;
 const SWEEP_INTERVAL_MS = 60_000;
 
 interface WorkerData {
-  readonly company: string;
-  readonly worker: string;
+  /** Company and worker id: set again when a freed worker's data is reused for another. */
+  company: string;
+  worker: string;
   /** The worker's series, its activity apart. */
   readonly series: SeriesList<WorkerSeries>;
   /** One point per report: 1 when it ran a task, 0 when not. */
@@ -82,6 +83,15 @@ type WorkerSeries = Series<WorkerData>;
  * and sweep (bench/simulate.ts at 50,000 embedded agents).
  */
 const SPARE_SERIES = 4096;
+
+/**
+ * Freed workers' data kept for reuse, for the same reason: at the series bound each report frees
+ * a worker and makes one, and a new worker's series list grew its array twice to take about 30
+ * series, all of it promoted by the young generation and swept soon after. A list grown past this
+ * many slots (a worker that reported long lists) is not kept: its array is let go with it.
+ */
+const SPARE_WORKERS = 256;
+const SPARE_LIST_CAPACITY = 128;
 
 /**
  * Statistics in process memory, bounded by a retention window, a sample count and a series
@@ -100,6 +110,7 @@ export class MemoryStatsStore implements StatsStore {
   private readonly sweeper: NodeJS.Timeout;
   private metrics: StoreMetrics | undefined;
   private readonly spare: WorkerSeries[] = [];
+  private readonly spareWorkers: WorkerData[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -258,7 +269,13 @@ export class MemoryStatsStore implements StatsStore {
     }
     let data = workers.get(worker);
     if (data === undefined) {
-      data = { company, worker, series: new SeriesList(), activity: undefined };
+      data = this.spareWorkers.pop();
+      if (data === undefined) {
+        data = { company, worker, series: new SeriesList(), activity: undefined };
+      } else {
+        data.company = company;
+        data.worker = worker;
+      }
       workers.set(worker, data);
     }
     return data;
@@ -378,7 +395,12 @@ export class MemoryStatsStore implements StatsStore {
   private forgetIfEmpty(data: WorkerData): void {
     if (data.activity !== undefined || data.series.size > 0) return;
     const workers = this.companies.get(data.company);
-    if (workers?.get(data.worker) === data) workers.delete(data.worker);
-    if (workers?.size === 0) this.companies.delete(data.company);
+    if (workers?.get(data.worker) !== data) return;
+    workers.delete(data.worker);
+    if (workers.size === 0) this.companies.delete(data.company);
+    // Nothing else holds it: its series are gone, and queries read workers synchronously.
+    if (this.spareWorkers.length < SPARE_WORKERS && data.series.capacity <= SPARE_LIST_CAPACITY) {
+      this.spareWorkers.push(data);
+    }
   }
 }

@@ -18,46 +18,63 @@ const SCAN_LIMIT = 64;
  * bound every report deletes a worker's series from them and adds another's, and those maps'
  * lookups and deletions alone were 7.7 % of the CPU samples, and their rehashes the largest share
  * of what survived the young generation (bench/simulate.ts at 50,000 embedded agents).
+ *
+ * The array keeps its room as series leave (the list counts its own length): an emptied list that
+ * the store hands to another worker (memory-stats-store.ts) takes that worker's series without
+ * allocating.
  */
 export class SeriesList<S extends ListedSeries> {
-  private readonly items: S[] = [];
+  private readonly items: (S | undefined)[] = [];
+  private count = 0;
   private byKey: Map<number, S> | undefined;
 
   get size(): number {
+    return this.count;
+  }
+
+  /** Slots the array holds, used or not; lets the store choose which emptied lists to keep. */
+  get capacity(): number {
     return this.items.length;
   }
 
   get(key: number): S | undefined {
     if (this.byKey !== undefined) return this.byKey.get(key);
-    for (const series of this.items) if (series.key === key) return series;
+    for (let i = 0; i < this.count; i++) {
+      const series = this.items[i] as S;
+      if (series.key === key) return series;
+    }
     return undefined;
   }
 
   /** Adds a series whose key the list does not hold yet. */
   add(series: S): void {
-    series.listIndex = this.items.length;
-    this.items.push(series);
+    series.listIndex = this.count;
+    this.items[this.count++] = series;
     if (this.byKey !== undefined) this.byKey.set(series.key, series);
-    else if (this.items.length > SCAN_LIMIT) {
-      this.byKey = new Map(this.items.map((item) => [item.key, item]));
+    else if (this.count > SCAN_LIMIT) {
+      this.byKey = new Map(this.values().map((item) => [item.key, item]));
     }
   }
 
   /** Removes `series` if this list holds it (not merely another of its key); true when it did. */
   remove(series: S): boolean {
     const index = series.listIndex;
-    if (this.items[index] !== series) return false;
-    const last = this.items.pop() as S;
+    if (index >= this.count || this.items[index] !== series) return false;
+    const lastIndex = --this.count;
+    const last = this.items[lastIndex] as S;
+    // Cleared, not popped: the slot is kept for the next series, and names nothing meanwhile.
+    this.items[lastIndex] = undefined;
     if (last !== series) {
       this.items[index] = last;
       last.listIndex = index;
     }
     this.byKey?.delete(series.key);
+    if (this.count === 0) this.byKey = undefined;
     return true;
   }
 
-  /** The series, in no particular order. */
-  values(): readonly S[] {
-    return this.items;
+  /** The series, in no particular order (a copy: queries read it, reports do not). */
+  values(): S[] {
+    return this.items.slice(0, this.count) as S[];
   }
 }
