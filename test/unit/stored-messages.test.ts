@@ -29,6 +29,16 @@ describe("stored messages made as literals", () => {
     }
   });
 
+  it("timestampAt gives records stored in the same millisecond one timestamp, and each instant its own value", () => {
+    const first = timestampAt(1_764_000_123_456);
+    expect(timestampAt(1_764_000_123_456)).toBe(first);
+    // Another millisecond of the same second, another second, then the first instant again.
+    for (const ms of [1_764_000_123_457, 1_764_000_124_000, 1_764_000_123_456]) {
+      expect(timestampAt(ms), String(ms)).toStrictEqual(timestampFromMs(ms));
+    }
+    expect(first).toStrictEqual(timestampFromMs(1_764_000_123_456));
+  });
+
   it("entries equal create() with the same fields", () => {
     expect(taskEntry("t-1")).toStrictEqual(create(CurrentTaskEntrySchema, { id: "t-1" }));
     expect(queueEntry("q")).toStrictEqual(create(QueueEntrySchema, { id: "q" }));
