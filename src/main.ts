@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: its settings must be in place before the rest of muster loads and allocates.
+import "./v8-settings.js";
 import { runHashSecret } from "./auth/hash-secret.js";
 import { ConfigError, loadConfig, usage } from "./config.js";
 import { createLogger } from "./log.js";
