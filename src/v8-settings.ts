@@ -9,7 +9,8 @@ import { setFlagsFromString } from "node:v8";
  * construction) as the messages of every request, which die within the call: the sites were
  * pretenured, each request's objects went to the old generation, and held what they point to
  * through the young generation's collections. Measured at 50,000 embedded agents (bench/simulate.ts,
- * `--trace-gc-nvp`): bytes promoted per report 1,107 → 285, RSS 291 → 195 MB, with no more CPU per
- * report (BENCHMARKS.md, seventh round). Node refuses the flag in NODE_OPTIONS, hence here.
+ * `--trace-gc-nvp`): bytes promoted per report 1,107 → 285; in two back-to-back pairs of runs, RSS
+ * 280–385 → 197–210 MB and 14–20 % less CPU per report (BENCHMARKS.md, seventh round). Node
+ * refuses the flag in NODE_OPTIONS, hence here.
  */
 setFlagsFromString("--no-allocation-site-pretenuring");
