@@ -1,10 +1,12 @@
 // What InfluxDB itself costs per status report, muster left out: influxd fed the batches muster
 // sends (5,000 lines, 2 writes in flight) for 20 s, in muster's earlier layout (a line per sample,
 // one series per worker, metric and device: still read as machine_stats) and in today's (a line
-// per report, a field per metric and device: one series per worker, worker_stats). The reason for
-// the change, kept to re-measure it.
+// per report, a field per metric and device: one series per worker, worker_stats), and today's
+// with the hourly activity rollup written once per worker and hour instead of with every report
+// (what muster does since the eighth round of issue 11). The reasons for both changes, kept to
+// re-measure them.
 // Run: npm run bench:build && node dist-bench/bench/influx-schema-cost.js
-// (BENCH_WORKERS=5000,50000, BENCH_SECONDS=20)
+// (BENCH_WORKERS=5000,50000, BENCH_SECONDS=20, BENCH_LAYOUTS=narrow,wide,hourly)
 import { startInfluxd } from "../test/harness/influxd.js";
 
 const WORKERS = (process.env.BENCH_WORKERS ?? "5000,50000").split(",").map(Number);
@@ -24,13 +26,25 @@ const SAMPLES: ReadonlyArray<readonly [string, string, string]> = [
   ),
 ];
 
-function reportLines(worker: string, timeMs: number, wide: boolean): string[] {
+type Layout = "narrow" | "wide" | "hourly";
+const LAYOUTS = (process.env.BENCH_LAYOUTS ?? "narrow,wide,hourly").split(",") as Layout[];
+const LAYOUT_TITLES: Record<Layout, string> = {
+  narrow: "a line per sample (earlier layout)",
+  wide: "a line per report (worker_stats)",
+  hourly: "worker_stats, rollup once an hour (today)",
+};
+
+/** Workers whose rollup point of the hour was written (the hourly layout writes it once). */
+const rollupsWritten = new Map<string, number>();
+
+function reportLines(worker: string, timeMs: number, layout: Layout): string[] {
   const hour = Math.floor(timeMs / 3_600_000) * 3_600_000;
-  const activity = [
-    `activity,company=c,worker=${worker} active=1i ${timeMs}`,
-    `activity_1h,company=c,worker=${worker} seen=1i,active=1i ${hour}`,
-  ];
-  if (wide) {
+  const activity = [`activity,company=c,worker=${worker} active=1i ${timeMs}`];
+  if (layout !== "hourly" || rollupsWritten.get(worker) !== hour) {
+    activity.push(`activity_1h,company=c,worker=${worker} seen=1i,active=1i ${hour}`);
+    rollupsWritten.set(worker, hour);
+  }
+  if (layout !== "narrow") {
     const fields = SAMPLES.map(([, m, v], i) => `${m}.${v}=${i * 1.5 + (timeMs % 7)}`).join(",");
     return [...activity, `worker_stats,company=c,worker=${worker} ${fields} ${timeMs}`];
   }
@@ -43,7 +57,8 @@ function reportLines(worker: string, timeMs: number, wide: boolean): string[] {
   ];
 }
 
-async function measure(workers: number, wide: boolean): Promise<number> {
+async function measure(workers: number, layout: Layout): Promise<number> {
+  rollupsWritten.clear();
   const influx = await startInfluxd();
   try {
     const url = `${influx.url}/api/v2/write?org=${influx.org}&bucket=${influx.bucket}&precision=ms`;
@@ -55,7 +70,7 @@ async function measure(workers: number, wide: boolean): Promise<number> {
       while (performance.now() - started < SECONDS * 1000) {
         const lines: string[] = [];
         while (lines.length < LINES_PER_WRITE) {
-          lines.push(...reportLines(`sim-node-${next++ % workers}`, timeMs++, wide));
+          lines.push(...reportLines(`sim-node-${next++ % workers}`, timeMs++, layout));
           reports++;
         }
         const answer = await fetch(url, {
@@ -74,12 +89,11 @@ async function measure(workers: number, wide: boolean): Promise<number> {
   }
 }
 
-console.log("| workers | a line per sample (earlier layout) | a line per report (worker_stats) |");
-console.log("|---|---|---|");
+console.log(`| workers | ${LAYOUTS.map((layout) => LAYOUT_TITLES[layout]).join(" | ")} |`);
+console.log(`|---|${LAYOUTS.map(() => "---|").join("")}`);
 for (const workers of WORKERS) {
-  const narrow = await measure(workers, false);
-  const wide = await measure(workers, true);
-  console.log(
-    `| ${workers.toLocaleString("en")} | ${narrow.toLocaleString("en")} reports/s | ${wide.toLocaleString("en")} reports/s |`,
-  );
+  const rates: string[] = [];
+  for (const layout of LAYOUTS)
+    rates.push(`${(await measure(workers, layout)).toLocaleString("en")} reports/s`);
+  console.log(`| ${workers.toLocaleString("en")} | ${rates.join(" | ")} |`);
 }

@@ -5,9 +5,11 @@ import { loadConfig } from "../src/config.js";
 import { bucketRange } from "../src/core/buckets.js";
 import { ApiError } from "../src/core/errors.js";
 import type { CallContext } from "../src/core/identity.js";
+import type { Report, StatsStore } from "../src/core/stats-store.js";
 import { Aggregation } from "../src/gen/muster/workers/v1/types_pb.js";
 import { MemoryPresenceStore } from "../src/presence/memory/memory-presence-store.js";
 import { startMuster } from "../src/start.js";
+import { MemoryStatsStore } from "../src/stats/memory/memory-stats-store.js";
 import { WorkersServiceImpl } from "../src/workers/service.js";
 import { type InfluxdHandle, startInfluxd } from "./harness/influxd.js";
 import { ManualClock } from "./support/clock.js";
@@ -100,6 +102,65 @@ describe("InfluxDB stats store outage (Flux)", () => {
       interval: 60,
     });
     expect(activity.total?.counts).toEqual([3]);
+    await dropStore(store);
+  });
+
+  it("writes a worker's hourly rollup once an hour and once more for a task, again after a failed write", async () => {
+    const store = await openStore("flux", undefined, { writeRetries: 1, writeRetryTimeMs: 500 });
+    const written: number[] = [];
+    store.useMetrics({
+      casRetry: () => undefined,
+      reconnected: () => undefined,
+      samplesDropped: () => undefined,
+      writeBatch: (lines, _seconds, failed) => {
+        if (!failed) written.push(lines);
+      },
+    });
+    const t0 = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
+    const memory = new MemoryStatsStore(new ManualClock(t0 + 3 * HOUR));
+    const reportOf = (worker: string, timeMs: number, task?: string): Report => ({
+      company: "default",
+      worker,
+      task,
+      timeMs,
+      samples: [{ category: "cpu", metric: "cpu_usage", variant: "0", value: 1 }],
+    });
+    const record = async (worker: string, timeMs: number, task?: string) => {
+      const report = reportOf(worker, timeMs, task);
+      await store.record(report);
+      await memory.record(report);
+      return written.pop();
+    };
+    // Three lines carry the rollup (activity, rollup, samples); two do not.
+    expect(await record("w", t0 + 60_000)).toBe(3);
+    expect(await record("w", t0 + 120_000)).toBe(2);
+    expect(await record("w", t0 + 180_000, "t")).toBe(3); // the first report running a task
+    expect(await record("w", t0 + 240_000, "t")).toBe(2);
+    expect(await record("w", t0 + 300_000)).toBe(2);
+    expect(await record("w", t0 + HOUR + 60_000)).toBe(3); // a new hour
+    expect(await record("w", t0 + HOUR + 120_000)).toBe(2);
+
+    // A report whose write failed taught the store nothing: the next one carries the rollup.
+    await influxd.stop();
+    await expect(store.record(reportOf("x", t0 + 2 * HOUR + 60_000, "t"))).rejects.toThrow(
+      "stats store unreachable",
+    );
+    await influxd.start();
+    expect(await record("x", t0 + 2 * HOUR + 120_000, "t")).toBe(3);
+    expect(await record("x", t0 + 2 * HOUR + 180_000)).toBe(2);
+
+    const range = bucketRange(t0 / 1000, (t0 + 3 * HOUR) / 1000 - 1, 3600, 100);
+    const activityOf = async (from: StatsStore) =>
+      (await collect(from.activity({ company: "default", range }))).sort(
+        (a, b) => a.bucketMs - b.bucketMs,
+      );
+    const activity = await activityOf(store);
+    expect(activity.map((row) => [row.total, row.active])).toEqual([
+      [1, 1],
+      [1, 0],
+      [1, 1],
+    ]);
+    expect(activity).toEqual(await activityOf(memory));
     await dropStore(store);
   });
 

@@ -43,6 +43,13 @@ describe("reportLines", () => {
     }
   });
 
+  it("leaves the hourly rollup out when asked to, and only it", () => {
+    const samples = [{ category: "gpu", metric: "gpu_usage", variant: "0", value: 12.5 }];
+    const withRollup = reportLines(report("c", "w", samples));
+    expect(withRollup[1]).toMatch(/^activity_1h,company=c,worker=w seen=1i,active=1i \d+$/);
+    expect(reportLines(report("c", "w", samples), false)).toEqual([withRollup[0], withRollup[2]]);
+  });
+
   it("writes activity alone for a report without a finite sample (a point needs a field)", () => {
     const nan = [{ category: "cpu", metric: "cpu_usage", variant: "0", value: Number.NaN }];
     expect(reportLines(report("c", "w", nan))).toHaveLength(2);

@@ -23,10 +23,12 @@ import { escapeKey, floatValue, integerValue, point, tagValue } from "./line-pro
  * Both readers still read that layout beside this one, so history written before an upgrade, or
  * by an instance not yet upgraded, stays in the answers until the retention drops it.
  *
- * activity_1h is an hourly rollup written with every report, so an activity report over days at
- * an interval of whole hours reads one point per worker and hour instead of every report. It
- * needs no read-modify-write: InfluxDB merges the fields of points with the same series and
- * time, so `seen` is set by any report of the hour and `active` by any report running a task.
+ * activity_1h is an hourly rollup, so an activity report over days at an interval of whole hours
+ * reads one point per worker and hour instead of every report. It needs no read-modify-write:
+ * InfluxDB merges the fields of points with the same series and time, so `seen` is set by any
+ * report of the hour and `active` by any report running a task. Each muster writes it with the
+ * first report of a worker's hour and the first one running a task (rollup-memo.ts), not with
+ * every report.
  * (The one thing it cannot do is forget: a retry that drops the task of a report that had one
  * leaves `active` set for that hour. Retries resend the same report, so this does not arise.)
  *
@@ -68,21 +70,27 @@ export function parseStatsField(field: string): { metric: string; variant: strin
   return { metric: field.slice(0, dot), variant: field.slice(dot + 1) };
 }
 
-/** The line-protocol points of one report: its activity points and its samples' point. */
-export function reportLines(report: Report): string[] {
+/**
+ * The line-protocol points of one report: its activity points and its samples' point. Without
+ * `rollup`, the hourly rollup point is left out: the caller knows InfluxDB already has it
+ * (rollup-memo.ts).
+ */
+export function reportLines(report: Report, rollup = true): string[] {
   const { company, worker, timeMs } = report;
   const tags = [
     ["company", company],
     ["worker", worker],
   ] as const;
   const running = report.task !== undefined;
-  const hour = Math.floor(timeMs / ROLLUP_MS) * ROLLUP_MS;
-  const rollup: [string, string][] = [["seen", integerValue(1)]];
-  if (running) rollup.push(["active", integerValue(1)]);
   const lines = [
     point(ACTIVITY_MEASUREMENT, tags, [["active", integerValue(running ? 1 : 0)]], timeMs),
-    point(ACTIVITY_ROLLUP_MEASUREMENT, tags, rollup, hour),
   ];
+  if (rollup) {
+    const hour = Math.floor(timeMs / ROLLUP_MS) * ROLLUP_MS;
+    const seen: [string, string][] = [["seen", integerValue(1)]];
+    if (running) seen.push(["active", integerValue(1)]);
+    lines.push(point(ACTIVITY_ROLLUP_MEASUREMENT, tags, seen, hour));
+  }
   let fields = "";
   for (const sample of report.samples) {
     // NaN and ±Infinity have no line-protocol form; one would fail the whole batch.

@@ -24,6 +24,7 @@ import { InfluxHttp } from "./influx-http.js";
 import { reportLines } from "./influx-schema.js";
 import { v1NamesOf } from "./influxql.js";
 import { InfluxqlReader } from "./influxql-reader.js";
+import { RollupMemo } from "./rollup-memo.js";
 import { checkFlux, ensureBucket, type InfluxServer } from "./setup.js";
 import { InfluxWriter } from "./writer.js";
 
@@ -69,6 +70,7 @@ interface Reader {
 export class InfluxStatsStore implements StatsStore {
   readonly backend = "influx";
   private readonly probe: InfluxProbe;
+  private readonly rollups = new RollupMemo();
 
   private constructor(
     private readonly writer: InfluxWriter,
@@ -127,13 +129,18 @@ export class InfluxStatsStore implements StatsStore {
   }
 
   record(report: Report): Promise<void> {
+    const { company, worker, timeMs } = report;
+    const active = report.task !== undefined;
+    const rollup = this.rollups.needs(company, worker, timeMs, active);
     let lines: string[];
     try {
-      lines = reportLines(report);
+      lines = reportLines(report, rollup);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.writer.submit(lines);
+    const written = this.writer.submit(lines);
+    if (!rollup) return written;
+    return written.then(() => this.rollups.wrote(company, worker, timeMs, active));
   }
 
   stats(query: StatsQuery): AsyncIterable<StatsRow> {
