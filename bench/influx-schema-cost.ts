@@ -6,12 +6,13 @@
 // (what muster does since the eighth round of issue 11). The reasons for both changes, kept to
 // re-measure them.
 // Run: npm run bench:build && node dist-bench/bench/influx-schema-cost.js
-// (BENCH_WORKERS=5000,50000, BENCH_SECONDS=20, BENCH_LAYOUTS=narrow,wide,hourly)
+// (BENCH_WORKERS=5000,50000, BENCH_SECONDS=20, BENCH_LAYOUTS=narrow,wide,hourly, BENCH_LINES=5000
+// lines per write)
 import { startInfluxd } from "../test/harness/influxd.js";
 
 const WORKERS = (process.env.BENCH_WORKERS ?? "5000,50000").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
-const LINES_PER_WRITE = 5000;
+const LINES_PER_WRITE = Number(process.env.BENCH_LINES ?? 5000);
 const IN_FLIGHT = 2;
 /** A 4-GPU node's machine_stats keys and devices, as muster stores them. */
 const SAMPLES: ReadonlyArray<readonly [string, string, string]> = [
