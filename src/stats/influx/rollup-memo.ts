@@ -7,8 +7,8 @@ const DEFAULT_LIMIT = 262_144;
  * Which workers' hourly activity rollup (`activity_1h`) InfluxDB has already accepted from this
  * process, for the hour in question: a worker reports every few seconds, and the rollup only
  * needs the first report of its hour (`seen`) and the first one running a task (`active`).
- * Writing it with every report cost InfluxDB a third of its points and about a tenth of its
- * throughput (BENCHMARKS.md, bench/influx-schema-cost.ts).
+ * Writing it with every report made a third of the points muster sent, and influxd alone took
+ * 11–14 % fewer reports a second (BENCHMARKS.md, bench/influx-schema-cost.ts).
  *
  * Only writes InfluxDB acknowledged are remembered, so a failed write is retried by the next
  * report. Forgetting is always safe: InfluxDB merges the fields of points of the same series and
