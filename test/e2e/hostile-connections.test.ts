@@ -41,7 +41,9 @@ describe("idle connections are closed", () => {
           requestTimeoutMs: 600,
           keepAliveTimeoutMs: 300,
           http2IdleTimeoutMs: 400,
-          http2PingIntervalMs: 200,
+          // An unanswered ping ends the session: 200 ms was short enough for a busy CI machine
+          // to miss once (the test process's loop stalled), cancelling the quiet stream below.
+          http2PingIntervalMs: 500,
         },
       },
     );
@@ -88,8 +90,8 @@ describe("idle connections are closed", () => {
     try {
       const first = await events.next();
       expect(first.value?.event.case).toBe("snapshot");
-      // Several idle timeouts with nothing on the stream.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Several idle timeouts and ping intervals with nothing on the stream.
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
       await clearml(muster.url, "/workers.register", { worker: "quiet-watch" });
       const next = await events.next();
       expect(next.value?.event.case).toBe("joined");
